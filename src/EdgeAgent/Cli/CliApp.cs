@@ -1,0 +1,30 @@
+using System.CommandLine;
+
+namespace EdgeMeter.Agent.Cli;
+
+/// <summary>The command line: one root command, one sub-command per capability.</summary>
+internal static class CliApp
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("EdgeMeter: signed meter readings for the energy token economy.");
+        root.Subcommands.Add(ModbusCommands.CreateRead());
+        root.Subcommands.Add(ModbusCommands.CreateScan());
+        root.Subcommands.Add(KeysCommand.Create());
+        root.Subcommands.Add(VerifyCommand.Create());
+        root.Subcommands.Add(FactorsCommand.Create());
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        try
+        {
+            return await Build().Parse(args).InvokeAsync().ConfigureAwait(false);
+        }
+        catch (CliException e)
+        {
+            return CliOutput.Fail(e.Message, e.ExitCode);
+        }
+    }
+}

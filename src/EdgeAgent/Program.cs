@@ -1,0 +1,3 @@
+using EdgeMeter.Agent.Cli;
+
+return await CliApp.RunAsync(args).ConfigureAwait(false);
