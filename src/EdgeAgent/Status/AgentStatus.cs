@@ -1,0 +1,65 @@
+using EdgeMeter.Crypto.Records;
+
+namespace EdgeMeter.Agent.Status;
+
+/// <summary>A consistent snapshot of what the agent is doing, for the web page, the LCD and <c>status</c> messages.</summary>
+internal sealed record AgentStatus
+{
+    public required string DeviceAddress { get; init; }
+    public required string Version { get; init; }
+    public required DateTimeOffset Timestamp { get; init; }
+    public required TimeStatus TimeStatus { get; init; }
+    public required IReadOnlyList<MeterStatus> Meters { get; init; }
+    public required PipelineCounters Counters { get; init; }
+    public required bool UplinkConnected { get; init; }
+
+    /// <summary>The chain's confirmed token balance, from the last balance message; null before the first.</summary>
+    public decimal? ConfirmedBalance { get; init; }
+
+    /// <summary>This month's locally computed factors and provisional tokens; null before enough data.</summary>
+    public ProvisionalTokens? Provisional { get; init; }
+
+    public required PairingStatus Pairing { get; init; }
+}
+
+/// <summary>One configured meter channel.</summary>
+internal sealed record MeterStatus
+{
+    public required string MeterId { get; init; }
+    public required EnergySource Source { get; init; }
+    public required bool Clean { get; init; }
+    public required bool Online { get; init; }
+    public DateTimeOffset? LastReadingAt { get; init; }
+    /// <summary>Total active power in watts, from the last reading; null when the map has none.</summary>
+    public decimal? ActivePowerW { get; init; }
+    /// <summary>Import (or generation) energy register in kWh; null when the map has none.</summary>
+    public decimal? EnergyKwh { get; init; }
+    public long Requests { get; init; }
+    public long Timeouts { get; init; }
+    public long Errors { get; init; }
+}
+
+/// <summary>Counts along the pipeline since start: read, signed, durably stored, published, confirmed by the ledger.</summary>
+internal sealed record PipelineCounters(long Readings, long Signed, long Stored, long Published, long Confirmed, long OutboxPending);
+
+/// <summary>Provisional (local, unconfirmed) token estimate for the current month.</summary>
+internal sealed record ProvisionalTokens
+{
+    public required string Month { get; init; }
+    public required decimal CleanShare { get; init; }
+    public required decimal FDemand { get; init; }
+    public decimal? FSupply { get; init; }
+    public required decimal CongestionFactor { get; init; }
+    public required long CarbonTokens { get; init; }
+    public required long CongestionTokens { get; init; }
+    public required long TotalTokens { get; init; }
+}
+
+/// <summary>Whether the gateway is paired with an operator (customer account).</summary>
+internal sealed record PairingStatus(bool Paired, string? OperatorAddress, string? AccountLabel, DateTimeOffset? PairedAt);
+
+/// <summary>Gives the current status snapshot; cheap to call.</summary>
+internal interface IAgentStatusSource
+{
+    AgentStatus Current { get; }
+}
