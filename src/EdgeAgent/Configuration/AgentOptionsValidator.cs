@@ -1,0 +1,110 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace EdgeMeter.Agent.Configuration;
+
+/// <summary>One configuration problem: the JSON key path (<c>meters[0].unit</c>) and why it is wrong.</summary>
+internal sealed record ConfigError(string Key, string Reason)
+{
+    public override string ToString() => $"{Key}: {Reason}";
+}
+
+/// <summary>
+/// Checks <see cref="AgentOptions"/> once at start. Rules that need another layer (is the endpoint URI one a
+/// Modbus client can open, does the map exist) come in as delegates so this stays free of protocol code.
+/// </summary>
+internal static partial class AgentOptionsValidator
+{
+    public static IReadOnlyList<ConfigError> Validate(
+        AgentOptions o,
+        bool requireMeters,
+        Func<string, string?>? checkEndpoint = null,
+        Func<string, string?>? checkMap = null)
+    {
+        var errors = new List<ConfigError>();
+        void Fail(string key, string reason) => errors.Add(new ConfigError(key, reason));
+
+        if (string.IsNullOrWhiteSpace(o.DataDirectory) || !Path.IsPathFullyQualified(o.DataDirectory))
+            Fail("dataDirectory", $"must be an absolute path (got '{o.DataDirectory}')");
+        if (o.ChainId == 0)
+            Fail("chainId", "must be greater than 0");
+        if (!(o.PollIntervalSeconds > 0) || o.PollIntervalSeconds > 3600 || double.IsNaN(o.PollIntervalSeconds))
+            Fail("pollIntervalSeconds", $"must be greater than 0 and at most 3600 (got {o.PollIntervalSeconds.ToString(CultureInfo.InvariantCulture)})");
+
+        if (requireMeters && o.Meters.Count == 0)
+            Fail("meters", "at least one meter is required");
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < o.Meters.Count; i++)
+        {
+            var m = o.Meters[i];
+            var k = $"meters[{i}]";
+            if (!MeterIdPattern().IsMatch(m.Id))
+                Fail($"{k}.id", $"must be 1-64 characters of A-Z a-z 0-9 . _ - (got '{m.Id}')");
+            else if (!ids.Add(m.Id))
+                Fail($"{k}.id", $"duplicate meter id '{m.Id}'");
+            if (string.IsNullOrWhiteSpace(m.Endpoint))
+                Fail($"{k}.endpoint", "is required");
+            else if (checkEndpoint?.Invoke(m.Endpoint) is { } endpointError)
+                Fail($"{k}.endpoint", endpointError);
+            if (m.Unit is < 1 or > 247)
+                Fail($"{k}.unit", $"must be 1..247 (got {m.Unit})");
+            if (string.IsNullOrWhiteSpace(m.Map))
+                Fail($"{k}.map", "is required");
+            else if (checkMap?.Invoke(m.Map) is { } mapError)
+                Fail($"{k}.map", mapError);
+            if (m.TimeoutMs is < 20 or > 60_000)
+                Fail($"{k}.timeoutMs", $"must be 20..60000 (got {m.TimeoutMs})");
+            if (!Enum.IsDefined(m.Source))
+                Fail($"{k}.source", $"unknown energy source {(int)m.Source}");
+        }
+
+        var q = o.Mqtt;
+        if (!string.IsNullOrEmpty(q.Broker))
+        {
+            if (!Uri.TryCreate(q.Broker, UriKind.Absolute, out var broker) || broker.Scheme is not ("mqtt" or "mqtts") || string.IsNullOrEmpty(broker.Host))
+                Fail("mqtt.broker", $"must be mqtt://host:port or mqtts://host:port (got '{q.Broker}')");
+        }
+        if (q.Protocol is not ("5" or "311"))
+            Fail("mqtt.protocol", $"must be \"5\" or \"311\" (got '{q.Protocol}')");
+        if (q.BatchMaxRecords is < 1 or > 5000)
+            Fail("mqtt.batchMaxRecords", $"must be 1..5000 (got {q.BatchMaxRecords})");
+        if (q.BatchMaxDelayMs is < 0 or > 60_000)
+            Fail("mqtt.batchMaxDelayMs", $"must be 0..60000 (got {q.BatchMaxDelayMs})");
+        if (q.MaxInFlight is < 1 or > 1000)
+            Fail("mqtt.maxInFlight", $"must be 1..1000 (got {q.MaxInFlight})");
+        CheckFile("mqtt.caFile", q.CaFile);
+        CheckFile("mqtt.certFile", q.CertFile);
+        CheckFile("mqtt.keyFile", q.KeyFile);
+        if (string.IsNullOrEmpty(q.CertFile) != string.IsNullOrEmpty(q.KeyFile))
+            Fail(string.IsNullOrEmpty(q.CertFile) ? "mqtt.certFile" : "mqtt.keyFile", "certFile and keyFile go together for mutual TLS");
+
+        if (!string.IsNullOrEmpty(o.Http.Url)
+            && (!Uri.TryCreate(o.Http.Url, UriKind.Absolute, out var http) || http.Scheme != "http" || http.AbsolutePath != "/"))
+            Fail("http.url", $"must be http://host:port (got '{o.Http.Url}')");
+
+        var d = o.Display;
+        if (d.I2cBus is < 0 or > 255)
+            Fail("display.i2cBus", $"must be 0..255 (got {d.I2cBus})");
+        if (d.Address is < 0x03 or > 0x77)
+            Fail("display.address", $"must be a 7-bit I2C address 0x03..0x77 (got {d.Address})");
+        if (d.Columns is not (8 or 16 or 20 or 24 or 40))
+            Fail("display.columns", $"must be 8, 16, 20, 24 or 40 (got {d.Columns})");
+        if (d.Rows is < 1 or > 4)
+            Fail("display.rows", $"must be 1..4 (got {d.Rows})");
+
+        if (o.Storage.MinFreeMegabytes < 1)
+            Fail("storage.minFreeMegabytes", $"must be at least 1 (got {o.Storage.MinFreeMegabytes})");
+        if (o.Storage.RetainConfirmedDays < 0)
+            Fail("storage.retainConfirmedDays", $"must not be negative (got {o.Storage.RetainConfirmedDays})");
+        return errors;
+
+        void CheckFile(string key, string? path)
+        {
+            if (!string.IsNullOrEmpty(path) && !File.Exists(path))
+                Fail(key, $"file not found: {path}");
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
+    private static partial Regex MeterIdPattern();
+}

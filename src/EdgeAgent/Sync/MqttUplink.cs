@@ -1,0 +1,285 @@
+using System.Buffers;
+using System.Text;
+using EdgeMeter.Agent.Configuration;
+using EdgeMeter.Agent.Status;
+using EdgeMeter.Agent.Storage;
+using EdgeMeter.Crypto.Records;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace EdgeMeter.Agent.Sync;
+
+/// <summary>
+/// Store-and-forward to the ledger over MQTT. Records leave the outbox only through the ledger's receipts
+/// (<see cref="RecordStore.Confirm"/>); everything sent and not receipted is sent again after a reconnect or a
+/// receipt timeout, which the ledger recognises per (device, sequence, digest), so nothing is lost or counted twice.
+/// </summary>
+/// <remarks>
+/// Records go out strictly in sequence, batched into transactions of up to <see cref="MqttOptions.BatchMaxRecords"/>,
+/// with up to <see cref="MqttOptions.MaxInFlight"/> transactions awaiting receipts. A day's backlog therefore drains
+/// in a few hundred large messages; live readings wait at most for the backlog ahead of them, because the ledger
+/// can only append them after it.
+/// </remarks>
+internal sealed partial class MqttUplink : IAsyncDisposable
+{
+    private static readonly TimeSpan ReceiptTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly MqttOptions _options;
+    private readonly RecordStore _store;
+    private readonly string _device;
+    private readonly ulong _chainId;
+    private readonly PipelineMetrics _metrics;
+    private readonly BootCounter _boot;
+    private readonly ILogger<MqttUplink> _log;
+    private readonly IMqttClient _client;
+    private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
+    private readonly Lock _gate = new();
+    private readonly SortedDictionary<ulong, (string TxId, DateTime SentAt)> _inFlight = new();
+    private ulong _sentThrough;
+
+    public MqttUplink(MqttOptions options, RecordStore store, string device, ulong chainId, PipelineMetrics metrics, BootCounter boot, ILogger<MqttUplink> log)
+    {
+        _options = options;
+        _store = store;
+        _device = device;
+        _chainId = chainId;
+        _metrics = metrics;
+        _boot = boot;
+        _log = log;
+        _client = new MqttClientFactory().CreateMqttClient();
+        _client.ApplicationMessageReceivedAsync += OnMessageAsync;
+    }
+
+    public bool Connected => _client.IsConnected;
+
+    /// <summary>The chain's confirmed balance from the last balance message.</summary>
+    public decimal? ConfirmedBalance { get; private set; }
+
+    /// <summary>Raised for every downlink message on events and params (payload bytes, topic); the factors layer checks signatures.</summary>
+    public event Action<string, ReadOnlyMemory<byte>>? Downlink;
+
+    /// <summary>Tells the sender that new records are on disk.</summary>
+    public void Notify() => _wake.Release();
+
+    /// <summary>Runs until cancelled: connect with backoff, drain, reconnect.</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var attempt = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await ConnectAsync(ct).ConfigureAwait(false);
+                attempt = 0;
+                await SendLoopAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                LogUplinkDown(e.GetType().Name, e.Message);
+            }
+
+            attempt++;
+            var delay = Backoff(attempt);
+            try
+            {
+                await Task.Delay(delay, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        await StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Exponential backoff with full jitter, 0.5 s to 60 s.</summary>
+    internal static TimeSpan Backoff(int attempt)
+    {
+        var ceiling = Math.Min(60_000, 500 * Math.Pow(2, Math.Min(attempt, 10)));
+        return TimeSpan.FromMilliseconds(250 + Random.Shared.NextDouble() * ceiling);
+    }
+
+    private async Task ConnectAsync(CancellationToken ct)
+    {
+        var will = StatusPayload("offline", _boot.Count);
+        var options = MqttConnection.BuildOptions(_options, ClientId, cleanStart: false, Topics.Status(_device), will);
+        await _client.ConnectAsync(options, ct).ConfigureAwait(false);
+        var subscribe = new MqttClientSubscribeOptionsBuilder()
+            .WithTopicFilter(f => f.WithTopic(Topics.Receipt(_device)).WithAtLeastOnceQoS())
+            .WithTopicFilter(f => f.WithTopic(Topics.Balance(_device)).WithAtLeastOnceQoS())
+            .WithTopicFilter(f => f.WithTopic(Topics.Events(_device)).WithAtLeastOnceQoS())
+            .WithTopicFilter(f => f.WithTopic(Topics.Params(_device)).WithAtLeastOnceQoS())
+            .Build();
+        await _client.SubscribeAsync(subscribe, ct).ConfigureAwait(false);
+        await PublishAsync(Topics.Status(_device), StatusPayload("online", _boot.Count), retain: true, ct).ConfigureAwait(false);
+        lock (_gate)
+        {
+            // Whatever was in flight before the reconnect may or may not have reached the ledger: send it again.
+            _inFlight.Clear();
+            _sentThrough = _store.Head.ConfirmedThrough;
+        }
+        LogConnected(_options.Broker, _store.PendingCount);
+    }
+
+    private string ClientId => "edgemeter-" + _device[2..18];
+
+    private async Task SendLoopAsync(CancellationToken ct)
+    {
+        while (_client.IsConnected)
+        {
+            ct.ThrowIfCancellationRequested();
+            var batch = NextBatch();
+            if (batch is null)
+            {
+                // Nothing to send, window full, or a live batch still filling: wait for new records, a receipt, or the fill deadline.
+                await _wake.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(50, _options.BatchMaxDelayMs)), ct).ConfigureAwait(false);
+                ExpireStaleInFlight();
+                continue;
+            }
+
+            var tx = TransactionCodec.Create(_device, _chainId, batch);
+            lock (_gate)
+            {
+                _inFlight[tx.To] = (tx.Id, DateTime.UtcNow);
+                _sentThrough = tx.To;
+            }
+            await PublishAsync(Topics.Tx(_device), TransactionCodec.Encode(tx), retain: false, ct).ConfigureAwait(false);
+            _metrics.AddPublished(batch.Count);
+        }
+    }
+
+    private IReadOnlyList<SignedReading>? NextBatch()
+    {
+        ulong after;
+        lock (_gate)
+        {
+            if (_inFlight.Count >= _options.MaxInFlight)
+                return null;
+            after = Math.Max(_sentThrough, _store.Head.ConfirmedThrough);
+        }
+        var batch = _store.ReadPending(after, _options.BatchMaxRecords);
+        if (batch.Count == 0)
+            return null;
+        if (batch.Count < _options.BatchMaxRecords)
+        {
+            // A partial batch waits for more live records until its oldest record is BatchMaxDelayMs old.
+            var ageMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - batch[0].Record.GatewayTimeMs;
+            if (ageMs < _options.BatchMaxDelayMs)
+                return null;
+        }
+        return batch;
+    }
+
+    private void ExpireStaleInFlight()
+    {
+        lock (_gate)
+        {
+            if (_inFlight.Count == 0)
+                return;
+            var oldest = _inFlight.First();
+            if (DateTime.UtcNow - oldest.Value.SentAt < ReceiptTimeout)
+                return;
+            LogReceiptTimeout(oldest.Value.TxId);
+            _inFlight.Clear();
+            _sentThrough = _store.Head.ConfirmedThrough;
+        }
+    }
+
+    private Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
+    {
+        var topic = e.ApplicationMessage.Topic;
+        var payload = e.ApplicationMessage.Payload.ToArray();
+        try
+        {
+            if (topic == Topics.Receipt(_device))
+                HandleReceipt(TransactionCodec.DecodeReceipt(payload));
+            else if (topic == Topics.Balance(_device))
+                ConfirmedBalance = BalanceCodec.Decode(payload).Balance;
+            else
+                Downlink?.Invoke(topic, payload);
+        }
+        catch (FormatException ex)
+        {
+            LogBadDownlink(topic, ex.Message);
+        }
+        return Task.CompletedTask;
+    }
+
+    private void HandleReceipt(Receipt receipt)
+    {
+        var newly = _store.Confirm(receipt.AcceptedThrough);
+        _metrics.AddConfirmed(newly);
+        lock (_gate)
+        {
+            foreach (var key in _inFlight.Keys.Where(k => k <= receipt.AcceptedThrough).ToList())
+                _inFlight.Remove(key);
+            if (!receipt.Accepted)
+            {
+                // The ledger stopped at AcceptedThrough (a gap after a broker lost messages, say): resend from there.
+                LogRejected(receipt.TxId, receipt.Reason ?? "", receipt.AcceptedThrough);
+                _inFlight.Clear();
+                _sentThrough = Math.Max(receipt.AcceptedThrough, _store.Head.ConfirmedThrough);
+            }
+        }
+        _wake.Release();
+    }
+
+    private async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken ct)
+    {
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(topic)
+            .WithPayload(payload)
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithRetainFlag(retain)
+            .Build();
+        var result = await _client.PublishAsync(message, ct).ConfigureAwait(false);
+        if (!result.IsSuccess)
+            throw new IOException($"publish to {topic} refused: {result.ReasonCode} {result.ReasonString}");
+    }
+
+    private byte[] StatusPayload(string state, long boot) => Encoding.UTF8.GetBytes(
+        $"{{\"state\":\"{state}\",\"boot\":{boot},\"device\":\"{_device}\",\"time\":{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}}}");
+
+    private async Task StopAsync()
+    {
+        if (!_client.IsConnected)
+            return;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await PublishAsync(Topics.Status(_device), StatusPayload("offline", _boot.Count), retain: true, timeout.Token).ConfigureAwait(false);
+            await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or MQTTnet.Exceptions.MqttCommunicationException)
+        {
+            // Shutting down; the broker publishes the will instead.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _client.Dispose();
+        _wake.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Uplink connected to {Broker}; {Pending} records pending")]
+    private partial void LogConnected(string broker, long pending);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Uplink down ({Kind}): {Reason}")]
+    private partial void LogUplinkDown(string kind, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No receipt for transaction {TxId}; resending from the last confirmed record")]
+    private partial void LogReceiptTimeout(string txId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Ledger rejected transaction {TxId}: {Reason}; ledger holds through {Through}")]
+    private partial void LogRejected(string txId, string reason, ulong through);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored malformed downlink message on {Topic}: {Reason}")]
+    private partial void LogBadDownlink(string topic, string reason);
+}
