@@ -8,6 +8,9 @@ internal static class CliApp
     public static RootCommand Build()
     {
         var root = new RootCommand("EdgeMeter: signed meter readings for the energy token economy.");
+        root.Subcommands.Add(AgentCommands.CreateRun());
+        root.Subcommands.Add(AgentCommands.CreateDemo());
+        root.Subcommands.Add(LedgerCommand.Create());
         root.Subcommands.Add(ModbusCommands.CreateRead());
         root.Subcommands.Add(ModbusCommands.CreateScan());
         root.Subcommands.Add(KeysCommand.Create());

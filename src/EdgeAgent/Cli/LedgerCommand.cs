@@ -1,0 +1,90 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using EdgeMeter.Agent.Hosting;
+using EdgeMeter.Agent.Ledger;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeMeter.Agent.Cli;
+
+/// <summary><c>edgemeter ledger</c>: the development ledger, and <c>--dump</c> of what it holds.</summary>
+internal static class LedgerCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "The ledger's data directory.", DefaultValueFactory = _ => "/var/lib/edgemeter/ledger" };
+        var dump = new Option<bool>("--dump") { Description = "Print, per device, accepted records, lowest and highest sequence, gaps, duplicates and balance; then exit." };
+        var chainId = new Option<ulong>("--chain-id") { Description = "Chain id of the EIP-712 domain the ledger accepts.", DefaultValueFactory = _ => 31337 };
+        var json = CliOutput.JsonOption();
+        var mqtt = new MqttCliOptions();
+        var command = new Command("ledger", "Run the development ledger (a single-node chain for development, demos and tests).")
+        {
+            data, dump, chainId, json,
+        };
+        mqtt.AddTo(command);
+        command.SetAction(async (result, ct) =>
+        {
+            var dir = Path.GetFullPath(result.GetValue(data)!);
+            if (result.GetValue(dump))
+            {
+                if (!File.Exists(Path.Combine(dir, LedgerStore.FileName)))
+                    throw new CliException($"--data: no ledger in {dir}", ExitCodes.BadInput);
+                using var store = new LedgerStore(dir);
+                Print(store.Summarise(), store.Height, result.GetValue(json));
+                return ExitCodes.Ok;
+            }
+
+            var options = mqtt.Read(result) ?? throw new CliException("--broker: required (or --dump)", ExitCodes.BadInput);
+            using var loggers = AgentLogging.CreateStderr();
+            var ledger = new DevLedger(options, dir, result.GetValue(chainId), loggers.CreateLogger<DevLedger>());
+            await using (ledger.ConfigureAwait(false))
+            {
+                await ledger.RunAsync(ct).ConfigureAwait(false);
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static void Print(IReadOnlyList<DeviceSummary> devices, long height, bool json)
+    {
+        if (json)
+        {
+            using var stdout = Console.OpenStandardOutput();
+            using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+            {
+                w.WriteStartObject();
+                w.WriteNumber("height", height);
+                w.WriteStartArray("devices");
+                foreach (var d in devices)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("device", d.Device);
+                    w.WriteNumber("accepted", d.Accepted);
+                    w.WriteNumber("lowestSeq", d.Lowest);
+                    w.WriteNumber("highestSeq", d.Highest);
+                    w.WriteStartArray("gaps");
+                    foreach (var g in d.Gaps)
+                        w.WriteNumberValue(g);
+                    w.WriteEndArray();
+                    w.WriteStartArray("duplicates");
+                    foreach (var g in d.Duplicates)
+                        w.WriteNumberValue(g);
+                    w.WriteEndArray();
+                    w.WriteNumber("balance", d.Balance);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            stdout.Write("\n"u8);
+            return;
+        }
+        Console.WriteLine($"height {height}");
+        foreach (var d in devices)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{d.Device}  accepted {d.Accepted}  seq {d.Lowest}..{d.Highest}  gaps {(d.Gaps.Count == 0 ? "none" : string.Join(',', d.Gaps))}  duplicates {(d.Duplicates.Count == 0 ? "none" : string.Join(',', d.Duplicates))}  balance {d.Balance}"));
+        }
+    }
+}

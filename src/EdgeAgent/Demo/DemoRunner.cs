@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using EdgeMeter.Agent.Configuration;
+using EdgeMeter.Agent.Hosting;
+using EdgeMeter.Agent.Ledger;
+using EdgeMeter.Agent.Sync;
+using EdgeMeter.Crypto.Records;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeMeter.Agent.Demo;
+
+/// <summary>What <c>edgemeter demo</c> was asked to do.</summary>
+internal sealed record DemoSettings
+{
+    public string? DataDirectory { get; init; }
+    public string HttpUrl { get; init; } = "http://127.0.0.1:8080";
+    public TimeSpan? ExitAfter { get; init; }
+    public MqttOptions? ExternalBroker { get; init; }
+    public bool NoLedger { get; init; }
+    public int Backlog { get; init; }
+    public ulong ChainId { get; init; } = 31337;
+}
+
+/// <summary>The demo's final line.</summary>
+internal sealed record DemoResult(long Readings, long Signed, long Stored, long Published, long Confirmed, decimal Balance, double? DrainSeconds);
+
+/// <summary>
+/// The walking skeleton in one process: simulated meters behind a real Modbus TCP socket, the agent (poll, sign,
+/// store, publish), an MQTT broker and the development ledger, all on loopback, the same code paths as
+/// <c>edgemeter run</c> and <c>edgemeter ledger</c>.
+/// </summary>
+internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory loggers)
+{
+    private readonly ILogger<DemoRunner> _log = loggers.CreateLogger<DemoRunner>();
+
+    public async Task<DemoResult> RunAsync(CancellationToken ct)
+    {
+        var dataDir = settings.DataDirectory ?? Path.Combine(Path.GetTempPath(), "edgemeter-demo-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(dataDir);
+        dataDir = Path.GetFullPath(dataDir);
+
+        await using var meters = new SimulatedMeters();
+        meters.Start();
+
+        EmbeddedBroker? broker = null;
+        var mqtt = settings.ExternalBroker;
+        if (mqtt is null)
+        {
+            broker = await EmbeddedBroker.StartAsync().ConfigureAwait(false);
+            mqtt = new MqttOptions { Broker = broker.Url };
+        }
+
+        DevLedger? ledger = null;
+        Task? ledgerTask = null;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        try
+        {
+            if (!settings.NoLedger)
+            {
+                ledger = new DevLedger(mqtt, Path.Combine(dataDir, "ledger"), settings.ChainId, loggers.CreateLogger<DevLedger>());
+                await ledger.ConnectAsync(stop.Token).ConfigureAwait(false);
+                ledgerTask = ledger.RunAsync(stop.Token);
+            }
+
+            var options = new AgentOptions
+            {
+                DataDirectory = Path.Combine(dataDir, "agent"),
+                ChainId = settings.ChainId,
+                PollIntervalSeconds = 1,
+                Meters =
+                [
+                    new MeterOptions { Id = "grid-sdm630", Endpoint = meters.Endpoint, Unit = SimulatedMeters.GridUnit, Map = SimulatedMeters.GridMap, Source = EnergySource.GridImport },
+                    new MeterOptions { Id = "pv-sdm120", Endpoint = meters.Endpoint, Unit = SimulatedMeters.PvUnit, Map = SimulatedMeters.PvMap, Source = EnergySource.Pv },
+                ],
+                Mqtt = mqtt,
+                Http = new HttpOptions { Url = settings.HttpUrl },
+            };
+            await using var agent = new AgentRuntime(options, loggers);
+            LogDemo(agent.Key.Address, meters.Endpoint, mqtt.Broker, dataDir);
+
+            ulong backlogThrough = 0;
+            if (settings.Backlog > 0)
+            {
+                backlogThrough = BacklogFiller.Fill(agent, settings.Backlog);
+                LogBacklog(settings.Backlog, backlogThrough);
+            }
+
+            if (settings.ExitAfter is { } after)
+                stop.CancelAfter(after);
+            var clock = Stopwatch.StartNew();
+            double? drainSeconds = null;
+            var runTask = agent.RunAsync(stop.Token);
+            if (backlogThrough > 0)
+            {
+                while (!stop.IsCancellationRequested && agent.Store.Head.ConfirmedThrough < backlogThrough)
+                    await Task.Delay(20, CancellationToken.None).ConfigureAwait(false);
+                if (agent.Store.Head.ConfirmedThrough >= backlogThrough)
+                {
+                    drainSeconds = Math.Round(clock.Elapsed.TotalSeconds, 3);
+                    LogDrained(settings.Backlog, drainSeconds.Value);
+                }
+            }
+            try
+            {
+                await runTask.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            var counters = agent.Metrics.Snapshot(agent.Store.PendingCount);
+            return new DemoResult(counters.Readings, counters.Signed, counters.Stored, counters.Published, counters.Confirmed,
+                agent.Uplink?.ConfirmedBalance ?? 0m, drainSeconds);
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            if (ledgerTask is not null)
+                await ledgerTask.ConfigureAwait(false);
+            if (ledger is not null)
+                await ledger.DisposeAsync().ConfigureAwait(false);
+            if (broker is not null)
+                await broker.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Demo: device {Device}, meters at {Meters}, broker {Broker}, data in {Data}")]
+    private partial void LogDemo(string device, string meters, string broker, string data);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Demo: outbox filled with a backlog of {Count} signed readings (through seq {Through})")]
+    private partial void LogBacklog(int count, ulong through);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Demo: backlog of {Count} drained in {Seconds} s")]
+    private partial void LogDrained(int count, double seconds);
+}
+
+/// <summary>Fills the outbox as if the uplink had been down: one signed energy reading per second of the past.</summary>
+internal static class BacklogFiller
+{
+    public static ulong Fill(AgentRuntime agent, int count)
+    {
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        const int batch = 3600;
+        ulong through = agent.Store.Head.Sequence;
+        for (var start = 0; start < count; start += batch)
+        {
+            var n = Math.Min(batch, count - start);
+            var drafts = new ReadingRecord[n];
+            for (var i = 0; i < n; i++)
+            {
+                var k = start + i;
+                drafts[i] = new ReadingRecord
+                {
+                    Device = "",
+                    Sequence = 0,
+                    PrevHash = ReadOnlyMemory<byte>.Empty,
+                    MeterId = "grid-sdm630",
+                    Obis = "1-0:1.8.0*255",
+                    Value = 1_000_000 + k,
+                    Scaler = 0,
+                    Unit = "Wh",
+                    Source = EnergySource.GridImport,
+                    Clean = false,
+                    GatewayTimeMs = now - (long)(count - k) * 1000,
+                    TimeStatus = TimeStatus.Synchronised,
+                };
+            }
+            var signed = agent.Store.Append(drafts, agent.Signer);
+            agent.Metrics.AddSigned(signed.Count);
+            agent.Metrics.AddStored(signed.Count);
+            through = signed[^1].Record.Sequence;
+        }
+        return through;
+    }
+}

@@ -1,0 +1,210 @@
+using EdgeMeter.Agent.Configuration;
+using EdgeMeter.Agent.Metering;
+using EdgeMeter.Agent.Status;
+using EdgeMeter.Agent.Storage;
+using EdgeMeter.Agent.Sync;
+using EdgeMeter.Crypto.Keys;
+using EdgeMeter.Crypto.Records;
+using EdgeMeter.Crypto.Signing;
+using EdgeMeter.Protocols.Modbus;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeMeter.Agent.Hosting;
+
+/// <summary>
+/// The agent itself, composed from validated options: key, record store, meters, poller, uplink, retention.
+/// Used by <c>edgemeter run</c> (under the generic host) and by <c>edgemeter demo</c>. Owns everything it opens.
+/// </summary>
+internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposable
+{
+    public const string KeyFileName = "device.key";
+
+    private readonly AgentOptions _options;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger<AgentRuntime> _log;
+    private readonly TimeProvider _time;
+    private readonly ModbusConnections _connections = new();
+
+    public AgentRuntime(AgentOptions options, ILoggerFactory loggers, TimeProvider? time = null)
+    {
+        _options = options;
+        _loggers = loggers;
+        _log = loggers.CreateLogger<AgentRuntime>();
+        _time = time ?? TimeProvider.System;
+
+        Directory.CreateDirectory(options.DataDirectory);
+        Key = FileDeviceKey.LoadOrCreate(Path.Combine(options.DataDirectory, KeyFileName));
+        Signer = new RecordSigner(Key, Eip712Domain.ForReadings(options.ChainId));
+        Store = new RecordStore(options.DataDirectory);
+        Boot = BootCounter.Increment(options.DataDirectory);
+        Meters = options.Meters.Select(m => new MeterChannel(m, RegisterMaps.Resolve(m.Map))).ToList();
+        Poller = new MeterPoller(Meters, _connections.ReadAsync, Store, Signer, () => TimeStatusNow(), Metrics, _time, loggers.CreateLogger<MeterPoller>());
+        if (!string.IsNullOrEmpty(options.Mqtt.Broker))
+        {
+            Uplink = new MqttUplink(options.Mqtt, Store, Key.Address, options.ChainId, Metrics, Boot, loggers.CreateLogger<MqttUplink>());
+            Poller.Stored += _ => Uplink.Notify();
+        }
+    }
+
+    public IDeviceKey Key { get; }
+
+    public RecordSigner Signer { get; }
+
+    public RecordStore Store { get; }
+
+    public BootCounter Boot { get; }
+
+    public IReadOnlyList<MeterChannel> Meters { get; }
+
+    public MeterPoller Poller { get; }
+
+    public MqttUplink? Uplink { get; }
+
+    public PipelineMetrics Metrics { get; } = new();
+
+    /// <summary>Supplies the time status for new records; the clock monitor replaces the default.</summary>
+    public Func<TimeStatus> TimeStatusNow { get; set; } = () => TimeStatus.Informative;
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        LogStarting(Key.Address, Meters.Count, Store.Head.Sequence, Store.PendingCount);
+        var tasks = new List<Task> { Poller.RunAsync(TimeSpan.FromSeconds(_options.PollIntervalSeconds), ct), RetentionLoopAsync(ct) };
+        if (Uplink is not null)
+            tasks.Add(Uplink.RunAsync(ct));
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+    }
+
+    public AgentStatus Current => new()
+    {
+        DeviceAddress = Key.Address,
+        Version = AgentVersion.Text,
+        Timestamp = _time.GetUtcNow(),
+        TimeStatus = TimeStatusNow(),
+        Meters = Meters.Select(MeterStatusOf).ToList(),
+        Counters = Metrics.Snapshot(Store.PendingCount),
+        UplinkConnected = Uplink?.Connected ?? false,
+        ConfirmedBalance = Uplink?.ConfirmedBalance,
+        Pairing = new PairingStatus(false, null, null, null),
+    };
+
+    private MeterStatus MeterStatusOf(MeterChannel m)
+    {
+        var last = Poller.Last(m.Id);
+        return new MeterStatus
+        {
+            MeterId = m.Id,
+            Source = m.Source,
+            Clean = m.Clean,
+            Online = last?.Online ?? false,
+            LastReadingAt = last?.At,
+            ActivePowerW = ValueOf(last, "active_power"),
+            EnergyKwh = ValueOf(last, m.Source == EnergySource.GridExport ? "export_active_energy" : "import_active_energy") / 1000m,
+        };
+    }
+
+    private static decimal? ValueOf(MeterSnapshot? snapshot, string quantity)
+    {
+        if (snapshot is null)
+            return null;
+        foreach (var v in snapshot.Values)
+        {
+            if (v.Quantity == quantity)
+                return Decimals.FromScaled(v.Mantissa, v.Scaler);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Once an hour: prune confirmed records past retention, and when the disk runs low, confirmed records
+    /// oldest first. Unconfirmed records are never pruned; a full disk with only unconfirmed records raises an alarm.
+    /// </summary>
+    private async Task RetentionLoopAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromHours(1), _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+                var cutoff = now - (long)TimeSpan.FromDays(_options.Storage.RetainConfirmedDays).TotalMilliseconds;
+                var pruned = Store.PruneConfirmed(cutoff, 100_000);
+                var free = new DriveInfo(_options.DataDirectory).AvailableFreeSpace / (1024 * 1024);
+                if (free < _options.Storage.MinFreeMegabytes)
+                {
+                    pruned += Store.PruneConfirmed(long.MaxValue, 100_000);
+                    free = new DriveInfo(_options.DataDirectory).AvailableFreeSpace / (1024 * 1024);
+                    if (free < _options.Storage.MinFreeMegabytes)
+                        LogDiskAlarm(free, Store.PendingCount);
+                }
+                if (pruned > 0)
+                    LogPruned(pruned);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Uplink is not null)
+            await Uplink.DisposeAsync().ConfigureAwait(false);
+        await _connections.DisposeAsync().ConfigureAwait(false);
+        Store.Dispose();
+        Key.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "EdgeMeter {Device} starting: {Meters} meters, chain at seq {Seq}, {Pending} records pending")]
+    private partial void LogStarting(string device, int meters, ulong seq, long pending);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Pruned {Count} confirmed records")]
+    private partial void LogPruned(int count);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "DISK ALARM: {FreeMb} MB free and {Pending} unconfirmed records that will not be deleted")]
+    private partial void LogDiskAlarm(long freeMb, long pending);
+}
+
+/// <summary>Decimal helpers for scaled integers.</summary>
+internal static class Decimals
+{
+    /// <summary>mantissa · 10^scaler, exactly.</summary>
+    public static decimal FromScaled(long mantissa, sbyte scaler)
+    {
+        var power = 1m;
+        for (var i = 0; i < Math.Abs(scaler); i++)
+            power *= 10m;
+        return scaler >= 0 ? mantissa * power : mantissa / power;
+    }
+}
+
+/// <summary>The agent's version string.</summary>
+internal static class AgentVersion
+{
+    public static string Text { get; } =
+        typeof(AgentVersion).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false) is [System.Reflection.AssemblyInformationalVersionAttribute a, ..]
+            ? a.InformationalVersion
+            : "0.0.0";
+}
+
+/// <summary>Finds a register map by shipped name or file path.</summary>
+internal static class RegisterMaps
+{
+    public static RegisterMap Resolve(string nameOrPath) =>
+        nameOrPath.Contains('/', StringComparison.Ordinal) || nameOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+            ? RegisterMapCatalog.LoadFile(nameOrPath)
+            : RegisterMapCatalog.LoadBuiltin(nameOrPath);
+
+    /// <summary>For config validation: null when the map resolves, else why not.</summary>
+    public static string? Check(string nameOrPath)
+    {
+        try
+        {
+            Resolve(nameOrPath);
+            return null;
+        }
+        catch (Exception e) when (e is FileNotFoundException or KeyNotFoundException or ArgumentException or FormatException or IOException or InvalidDataException)
+        {
+            return e.Message;
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using EdgeMeter.Agent.Sync;
+using EdgeMeter.Crypto.Signing;
+
+namespace EdgeMeter.Agent.Ledger;
+
+/// <summary>What the ledger makes of one transaction.</summary>
+/// <param name="Accepted">New records, in sequence order, that extend the device's chain.</param>
+/// <param name="Duplicates">Records the ledger already held with the same digest (a re-send); not counted again.</param>
+/// <param name="Rejection">Why the first bad record was refused; null when all were fine.</param>
+internal sealed record ValidationResult(IReadOnlyList<(ulong Sequence, byte[] Digest)> Accepted, int Duplicates, string? Rejection);
+
+/// <summary>
+/// The ledger's rules for a device's records: the signature recovers to the device, the chain id is ours, the
+/// sequence continues the device's sequence by exactly one, and the previous-hash is the digest of the record
+/// before. A record the ledger already holds with the same digest is a harmless re-send; with another digest it
+/// is a conflict. Processing stops at the first bad record: nothing after it can extend the chain.
+/// </summary>
+internal static class TransactionValidator
+{
+    public static ValidationResult Validate(Transaction tx, string topicDevice, ulong chainId, DeviceState state, Func<ulong, byte[]?> storedDigest)
+    {
+        var accepted = new List<(ulong, byte[])>();
+        if (!string.Equals(tx.Device, topicDevice, StringComparison.Ordinal))
+            return new ValidationResult(accepted, 0, $"transaction device {tx.Device} does not match topic device {topicDevice}");
+        if (tx.ChainId != chainId)
+            return new ValidationResult(accepted, 0, $"chain id {tx.ChainId} is not this ledger's ({chainId})");
+
+        var domain = Eip712Domain.ForReadings(chainId);
+        var n = tx.Records.Count;
+        var digests = new byte[n][];
+        var signers = new string?[n];
+        // Recovery dominates the cost; records are independent until the chain check, so use every core.
+        Parallel.For(0, n, i =>
+        {
+            var digest = new byte[32];
+            ReadingTypedData.Digest(domain, tx.Records[i].Record, digest);
+            digests[i] = digest;
+            signers[i] = SignatureRecovery.TryRecoverAddress(digest, tx.Records[i].Signature.Span, out var a) ? a : null;
+        });
+
+        var seq = state.Sequence;
+        var head = state.Digest;
+        var duplicates = 0;
+        for (var i = 0; i < n; i++)
+        {
+            var r = tx.Records[i].Record;
+            if (!string.Equals(r.Device, topicDevice, StringComparison.Ordinal))
+                return new ValidationResult(accepted, duplicates, $"seq {r.Sequence}: record device {r.Device} is not the sender");
+            if (!string.Equals(signers[i], topicDevice, StringComparison.Ordinal))
+                return new ValidationResult(accepted, duplicates, $"seq {r.Sequence}: signature does not recover to {topicDevice}");
+            if (r.Sequence <= seq)
+            {
+                var held = accepted.FirstOrDefault(a => a.Item1 == r.Sequence).Item2 ?? storedDigest(r.Sequence);
+                if (held is not null && held.AsSpan().SequenceEqual(digests[i]))
+                {
+                    duplicates++;
+                    continue;
+                }
+                return new ValidationResult(accepted, duplicates, $"seq {r.Sequence}: conflicts with the record the ledger holds");
+            }
+            if (r.Sequence != seq + 1)
+                return new ValidationResult(accepted, duplicates, $"gap: expected seq {seq + 1}, got {r.Sequence}");
+            if (!r.PrevHash.Span.SequenceEqual(head))
+                return new ValidationResult(accepted, duplicates, $"seq {r.Sequence}: previous-hash does not match seq {seq}");
+            accepted.Add((r.Sequence, digests[i]));
+            seq = r.Sequence;
+            head = digests[i];
+        }
+        return new ValidationResult(accepted, duplicates, null);
+    }
+}

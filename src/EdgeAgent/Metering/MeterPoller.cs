@@ -1,0 +1,153 @@
+using EdgeMeter.Agent.Status;
+using EdgeMeter.Agent.Storage;
+using EdgeMeter.Crypto.Records;
+using EdgeMeter.Crypto.Signing;
+using EdgeMeter.Protocols.Modbus;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeMeter.Agent.Metering;
+
+/// <summary>The last values read from one meter, for the page, the LCD and the factors.</summary>
+internal sealed record MeterSnapshot(DateTimeOffset At, IReadOnlyList<QuantityReading> Values, bool Online);
+
+/// <summary>
+/// Polls every meter once per interval, turns the recorded quantities into records, and has the store number,
+/// chain, sign and persist them in one transaction per cycle (one disk commit per cycle, not per value).
+/// </summary>
+internal sealed partial class MeterPoller
+{
+    private readonly IReadOnlyList<MeterChannel> _meters;
+    private readonly Func<MeterChannel, CancellationToken, ValueTask<IReadOnlyList<QuantityReading>>> _read;
+    private readonly RecordStore _store;
+    private readonly RecordSigner _signer;
+    private readonly Func<TimeStatus> _timeStatus;
+    private readonly PipelineMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<MeterPoller> _log;
+    private readonly Dictionary<string, MeterSnapshot> _last = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    public MeterPoller(
+        IReadOnlyList<MeterChannel> meters,
+        Func<MeterChannel, CancellationToken, ValueTask<IReadOnlyList<QuantityReading>>> read,
+        RecordStore store,
+        RecordSigner signer,
+        Func<TimeStatus> timeStatus,
+        PipelineMetrics metrics,
+        TimeProvider time,
+        ILogger<MeterPoller> log)
+    {
+        _meters = meters;
+        _read = read;
+        _store = store;
+        _signer = signer;
+        _timeStatus = timeStatus;
+        _metrics = metrics;
+        _time = time;
+        _log = log;
+    }
+
+    /// <summary>Raised after each cycle's records are on disk.</summary>
+    public event Action<IReadOnlyList<SignedReading>>? Stored;
+
+    public IReadOnlyList<MeterChannel> Meters => _meters;
+
+    public MeterSnapshot? Last(string meterId)
+    {
+        lock (_gate)
+            return _last.GetValueOrDefault(meterId);
+    }
+
+    public async Task RunAsync(TimeSpan interval, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(interval, _time);
+        do
+        {
+            try
+            {
+                await PollOnceAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or LiteDB.LiteException)
+            {
+                // The disk failed us: nothing was counted as taken. Say so loudly and try again next cycle.
+                LogStoreFailed(e.Message);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false));
+    }
+
+    /// <summary>Reads every meter once and stores the cycle's records. Returns them.</summary>
+    public async Task<IReadOnlyList<SignedReading>> PollOnceAsync(CancellationToken ct)
+    {
+        var results = await Task.WhenAll(_meters.Select(m => ReadOneAsync(m, ct))).ConfigureAwait(false);
+        var timeStatus = _timeStatus();
+        var drafts = new List<ReadingRecord>();
+        for (var i = 0; i < _meters.Count; i++)
+        {
+            var (meter, values, at) = (_meters[i], results[i].Values, results[i].At);
+            if (values is null)
+                continue;
+            _metrics.AddReadings(values.Count);
+            foreach (var v in values)
+            {
+                if (!meter.Recorded.Contains(v.Quantity))
+                    continue;
+                drafts.Add(new ReadingRecord
+                {
+                    Device = "",
+                    Sequence = 0,
+                    PrevHash = ReadOnlyMemory<byte>.Empty,
+                    MeterId = meter.Id,
+                    Obis = v.Obis,
+                    Value = v.Mantissa,
+                    Scaler = v.Scaler,
+                    Unit = v.Unit,
+                    Source = meter.Source,
+                    Clean = meter.Clean,
+                    GatewayTimeMs = at.ToUnixTimeMilliseconds(),
+                    TimeStatus = timeStatus,
+                });
+            }
+        }
+
+        var signed = _store.Append(drafts, _signer);
+        _metrics.AddSigned(signed.Count);
+        _metrics.AddStored(signed.Count);
+        if (signed.Count > 0)
+            Stored?.Invoke(signed);
+        return signed;
+    }
+
+    private async Task<(IReadOnlyList<QuantityReading>? Values, DateTimeOffset At)> ReadOneAsync(MeterChannel meter, CancellationToken ct)
+    {
+        try
+        {
+            var values = await _read(meter, ct).ConfigureAwait(false);
+            var at = _time.GetUtcNow();
+            lock (_gate)
+                _last[meter.Id] = new MeterSnapshot(at, values, Online: true);
+            return (values, at);
+        }
+        catch (Exception e) when (e is TimeoutException or IOException or ModbusException or System.Net.Sockets.SocketException or InvalidDataException)
+        {
+            LogReadFailed(meter.Id, e.Message);
+            lock (_gate)
+            {
+                _last[meter.Id] = _last.TryGetValue(meter.Id, out var previous)
+                    ? previous with { Online = false }
+                    : new MeterSnapshot(_time.GetUtcNow(), [], Online: false);
+            }
+            return (null, default);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Meter {Meter}: read failed: {Reason}")]
+    private partial void LogReadFailed(string meter, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Storing readings failed, nothing of this cycle was taken: {Reason}")]
+    private partial void LogStoreFailed(string reason);
+}
