@@ -1,0 +1,64 @@
+using System.Text.Json;
+using EdgeMeter.Interop.Tests.Support;
+
+namespace EdgeMeter.Interop.Tests.Agent;
+
+[Collection(AotCollection.Name)]
+public sealed class AotSmokeTests(AotBinaryFixture aot)
+{
+    [Fact]
+    public void Publish_prints_no_trim_or_aot_warning_from_our_assemblies()
+    {
+        var ours = aot.PublishLog.Split('\n')
+            .Where(l => l.Contains("warning IL", StringComparison.Ordinal))
+            .Where(l => l.Contains("EdgeMeter", StringComparison.Ordinal) || l.Contains("/src/", StringComparison.Ordinal))
+            .ToList();
+        Assert.Empty(ours);
+    }
+
+    [Fact]
+    public async Task Binary_prints_its_version()
+    {
+        var r = await Processes.RunAsync(aot.Binary, ["--version"], TimeSpan.FromSeconds(30));
+        Assert.Equal(0, r.ExitCode);
+        Assert.Matches(@"^\d+\.\d+\.\d+", r.Out.Trim());
+    }
+
+    [Fact]
+    public async Task Run_with_a_negative_poll_interval_exits_2_naming_the_key()
+    {
+        var dir = Directory.CreateTempSubdirectory("edgemeter-aot-config-").FullName;
+        var config = Path.Combine(dir, "edgemeter.json");
+        await File.WriteAllTextAsync(config, $$"""
+            { "dataDirectory": "{{dir}}/data", "pollIntervalSeconds": -1,
+              "meters": [ { "id": "grid", "endpoint": "tcp://127.0.0.1:1502", "unit": 1, "map": "eastron-sdm630" } ] }
+            """);
+
+        var r = await Processes.RunAsync(aot.Binary, ["run", "--config", config], TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"edgemeter: {config}: pollIntervalSeconds: must be greater than 0 and at most 3600 (got -1)", r.Err.Trim());
+    }
+
+    [Fact]
+    public async Task Demo_runs_the_whole_path_and_ends_with_the_counters_line()
+    {
+        var data = Directory.CreateTempSubdirectory("edgemeter-aot-demo-").FullName;
+        var r = await Processes.RunAsync(aot.Binary, ["demo", "--exit-after", "15", "--data", data, "--http", "http://127.0.0.1:0"], TimeSpan.FromSeconds(90));
+
+        Assert.True(r.ExitCode == 0, r.Err);
+        var last = r.Out.Trim().Split('\n')[^1];
+        using var json = JsonDocument.Parse(last);
+        var root = json.RootElement;
+        var readings = root.GetProperty("readings").GetInt64();
+        var signed = root.GetProperty("signed").GetInt64();
+        var stored = root.GetProperty("stored").GetInt64();
+        var published = root.GetProperty("published").GetInt64();
+        var confirmed = root.GetProperty("confirmed").GetInt64();
+        Assert.True(readings >= signed && signed > 0, last);
+        Assert.Equal(signed, stored);
+        Assert.True(published >= confirmed, last);
+        Assert.True(confirmed >= 10, last);
+        Assert.Equal(JsonValueKind.Number, root.GetProperty("balance").ValueKind);
+    }
+}

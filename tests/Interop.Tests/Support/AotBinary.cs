@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace EdgeMeter.Interop.Tests.Support;
+
+/// <summary>
+/// Publishes the Native AOT <c>edgemeter</c> for linux-x64 once per test run and runs it as a process: AOT-only
+/// failures (trimmed members, missing native libraries, reflection) do not show under the JIT.
+/// </summary>
+public sealed class AotBinaryFixture : IAsyncLifetime
+{
+    public string Binary { get; private set; } = "";
+
+    public string PublishLog { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        var output = Path.Combine(Path.GetTempPath(), "edgemeter-aot-" + Environment.ProcessId);
+        var result = await Processes.RunAsync("dotnet",
+            ["publish", Path.Combine(Repo.Root, "src", "EdgeAgent"), "-p:PublishProfile=linux-x64", "-o", output, "-nologo"],
+            TimeSpan.FromMinutes(8), Repo.Root);
+        PublishLog = result.Out + result.Err;
+        if (result.ExitCode != 0)
+            throw new InvalidOperationException("AOT publish failed:\n" + PublishLog);
+        Binary = Path.Combine(output, "edgemeter");
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+}
+
+[CollectionDefinition(Name)]
+public sealed class AotCollection : ICollectionFixture<AotBinaryFixture>
+{
+    public const string Name = "AOT binary";
+}
+
+/// <summary>Locates the repository from the test's output folder.</summary>
+public static class Repo
+{
+    public static string Root { get; } = Find();
+
+    private static string Find()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EdgeMeter.sln")))
+            dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("EdgeMeter.sln not found above " + AppContext.BaseDirectory);
+    }
+}
+
+public sealed record ProcessResult(int ExitCode, string Out, string Err);
+
+/// <summary>Runs a child process with a hard time limit, capturing its output.</summary>
+public static class Processes
+{
+    public static async Task<ProcessResult> RunAsync(string file, IEnumerable<string> args, TimeSpan timeout, string? workingDirectory = null, IDictionary<string, string>? env = null)
+    {
+        using var p = Start(file, args, workingDirectory, env);
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await p.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within {timeout}:\n{stdout}\n{stderr}");
+        }
+        p.WaitForExit();
+        return new ProcessResult(p.ExitCode, stdout.ToString(), stderr.ToString());
+    }
+
+    public static Process Start(string file, IEnumerable<string> args, string? workingDirectory = null, IDictionary<string, string>? env = null, bool redirect = true)
+    {
+        var psi = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = redirect,
+            RedirectStandardError = redirect,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        if (env is not null)
+        {
+            foreach (var (k, v) in env)
+                psi.Environment[k] = v;
+        }
+        return Process.Start(psi) ?? throw new InvalidOperationException("could not start " + file);
+    }
+}
