@@ -68,11 +68,24 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     public async Task RunAsync(CancellationToken ct)
     {
         LogStarting(Key.Address, Meters.Count, Store.Head.Sequence, Store.PendingCount);
-        var tasks = new List<Task> { Poller.RunAsync(TimeSpan.FromSeconds(_options.PollIntervalSeconds), ct), RetentionLoopAsync(ct) };
+        using var uplinkStop = new CancellationTokenSource();
+        var uplink = Uplink?.RunAsync(uplinkStop.Token) ?? Task.CompletedTask;
+        await Task.WhenAll(Poller.RunAsync(TimeSpan.FromSeconds(_options.PollIntervalSeconds), ct), RetentionLoopAsync(ct)).ConfigureAwait(false);
+
+        // Stopping (SIGTERM, end of demo): no new readings; give the uplink a moment to hand the outbox to the
+        // ledger. What it cannot send stays on disk for the next start.
         if (Uplink is not null)
-            tasks.Add(Uplink.RunAsync(ct));
-        await Task.WhenAll(tasks).ConfigureAwait(false);
+        {
+            Uplink.Flush();
+            var deadline = _time.GetUtcNow() + ShutdownDrain;
+            while (Store.PendingCount > 0 && Uplink.Connected && _time.GetUtcNow() < deadline)
+                await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
+        }
+        await uplinkStop.CancelAsync().ConfigureAwait(false);
+        await uplink.ConfigureAwait(false);
     }
+
+    private static readonly TimeSpan ShutdownDrain = TimeSpan.FromSeconds(5);
 
     public AgentStatus Current => new()
     {

@@ -37,6 +37,7 @@ internal sealed partial class MqttUplink : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly SortedDictionary<ulong, (string TxId, DateTime SentAt)> _inFlight = new();
     private ulong _sentThrough;
+    private volatile bool _flush;
 
     public MqttUplink(MqttOptions options, RecordStore store, string device, ulong chainId, PipelineMetrics metrics, BootCounter boot, ILogger<MqttUplink> log)
     {
@@ -61,6 +62,13 @@ internal sealed partial class MqttUplink : IAsyncDisposable
 
     /// <summary>Tells the sender that new records are on disk.</summary>
     public void Notify() => _wake.Release();
+
+    /// <summary>From now on send partial batches at once (shutting down: no more live records will come).</summary>
+    public void Flush()
+    {
+        _flush = true;
+        _wake.Release();
+    }
 
     /// <summary>Runs until cancelled: connect with backoff, drain, reconnect.</summary>
     public async Task RunAsync(CancellationToken ct)
@@ -165,7 +173,7 @@ internal sealed partial class MqttUplink : IAsyncDisposable
         var batch = _store.ReadPending(after, _options.BatchMaxRecords);
         if (batch.Count == 0)
             return null;
-        if (batch.Count < _options.BatchMaxRecords)
+        if (batch.Count < _options.BatchMaxRecords && !_flush)
         {
             // A partial batch waits for more live records until its oldest record is BatchMaxDelayMs old.
             var ageMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - batch[0].Record.GatewayTimeMs;

@@ -1,0 +1,105 @@
+using EdgeMeter.Agent.Storage;
+using EdgeMeter.Agent.Tests.Support;
+using EdgeMeter.Crypto.Signing;
+
+namespace EdgeMeter.Agent.Tests.Storage;
+
+public sealed class RecordStoreTests
+{
+    [Fact]
+    public void Append_numbers_from_one_and_links_each_record_to_the_previous_digest()
+    {
+        using var dir = new TempDir();
+        var signer = Records.Signer(dir.Path);
+        using var store = new RecordStore(dir.Path);
+
+        var signed = store.Append(Records.Drafts(5), signer);
+
+        Assert.Equal([1UL, 2, 3, 4, 5], signed.Select(s => s.Record.Sequence));
+        Assert.True(signed[0].Record.PrevHash.Span.SequenceEqual(new byte[32]));
+        for (var i = 1; i < signed.Count; i++)
+            Assert.True(signed[i].Record.PrevHash.Span.SequenceEqual(signed[i - 1].Digest.Span), $"record {i + 1} does not link to {i}");
+        Assert.All(signed, s => Assert.Equal(signer.Key.Address, s.Record.Device));
+        var digest = new byte[32];
+        ReadingTypedData.Digest(signer.Domain, signed[3].Record, digest);
+        Assert.Equal(digest, signed[3].Digest.ToArray());
+        Assert.True(SignatureRecovery.TryRecoverAddress(digest, signed[3].Signature.Span, out var address));
+        Assert.Equal(signer.Key.Address, address);
+    }
+
+    [Fact]
+    public void Reopened_store_continues_sequence_and_chain_without_reuse()
+    {
+        using var dir = new TempDir();
+        var signer = Records.Signer(dir.Path);
+        IReadOnlyList<EdgeMeter.Crypto.Records.SignedReading> first;
+        using (var store = new RecordStore(dir.Path))
+            first = store.Append(Records.Drafts(3), signer);
+
+        using var reopened = new RecordStore(dir.Path);
+        Assert.Equal(3UL, reopened.Head.Sequence);
+        var next = reopened.Append(Records.Drafts(2, firstValue: 5000), signer);
+
+        Assert.Equal([4UL, 5], next.Select(s => s.Record.Sequence));
+        Assert.True(next[0].Record.PrevHash.Span.SequenceEqual(first[^1].Digest.Span));
+        Assert.Equal(5, reopened.ReadRange(1, 100).Count);
+    }
+
+    [Fact]
+    public void Stored_records_read_back_field_for_field()
+    {
+        using var dir = new TempDir();
+        var signer = Records.Signer(dir.Path);
+        using var store = new RecordStore(dir.Path);
+        var signed = store.Append(Records.Drafts(4), signer);
+
+        var back = store.ReadRange(1, 4);
+
+        Assert.Equal(4, back.Count);
+        for (var i = 0; i < 4; i++)
+        {
+            var (a, b) = (signed[i].Record, back[i].Record);
+            Assert.Equal(a with { PrevHash = default }, b with { PrevHash = default });
+            Assert.Equal(a.PrevHash.ToArray(), b.PrevHash.ToArray());
+            Assert.Equal(signed[i].Digest.ToArray(), back[i].Digest.ToArray());
+            Assert.Equal(signed[i].Signature.ToArray(), back[i].Signature.ToArray());
+        }
+        Assert.NotEqual(0, back[1].Record.MeterTimeMs);
+        Assert.Equal(0, back[0].Record.MeterTimeMs);
+    }
+
+    [Fact]
+    public void Confirmation_is_a_watermark_that_only_moves_forward()
+    {
+        using var dir = new TempDir();
+        var signer = Records.Signer(dir.Path);
+        using var store = new RecordStore(dir.Path);
+        store.Append(Records.Drafts(10), signer);
+
+        Assert.Equal(10, store.PendingCount);
+        Assert.Equal(4, store.Confirm(4));
+        Assert.Equal(0, store.Confirm(2));
+        Assert.Equal(6, store.PendingCount);
+        Assert.Equal([5UL, 6, 7], store.ReadPending(0, 3).Select(r => r.Record.Sequence));
+        Assert.Equal([8UL, 9, 10], store.ReadPending(7, 100).Select(r => r.Record.Sequence));
+        Assert.Equal(6, store.Confirm(99));
+        Assert.Equal(10UL, store.Head.ConfirmedThrough);
+        Assert.Empty(store.ReadPending(0, 100));
+    }
+
+    [Fact]
+    public void Pruning_deletes_only_confirmed_records()
+    {
+        using var dir = new TempDir();
+        var signer = Records.Signer(dir.Path);
+        using var store = new RecordStore(dir.Path);
+        store.Append(Records.Drafts(10), signer);
+        store.Confirm(6);
+
+        var pruned = store.PruneConfirmed(long.MaxValue, 1000);
+
+        Assert.Equal(6, pruned);
+        Assert.Equal([7UL, 8, 9, 10], store.ReadRange(1, 10).Select(r => r.Record.Sequence));
+        Assert.Equal(10UL, store.Head.Sequence);
+    }
+}

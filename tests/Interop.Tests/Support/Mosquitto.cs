@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace EdgeMeter.Interop.Tests.Support;
+
+/// <summary>
+/// A real mosquitto (Debian package) on a loopback port, with a password file, a TLS listener on a test CA and
+/// on-disk persistence, so that queued QoS 1 messages survive a restart as they would in production.
+/// </summary>
+public sealed class Mosquitto : IAsyncDisposable
+{
+    public const string User = "gateway";
+    public const string Password = "s3cret-pass";
+
+    private readonly string _config;
+    private Process? _process;
+
+    private Mosquitto(string dir, int tlsPort, int plainPort, TestCertificates certs)
+    {
+        Directory = dir;
+        TlsPort = tlsPort;
+        PlainPort = plainPort;
+        Certificates = certs;
+        _config = Path.Combine(dir, "mosquitto.conf");
+    }
+
+    public static string? Binary { get; } = new[] { "/usr/sbin/mosquitto", "/usr/bin/mosquitto" }.FirstOrDefault(File.Exists);
+
+    public string Directory { get; }
+    public int TlsPort { get; }
+    public int PlainPort { get; }
+    public TestCertificates Certificates { get; }
+    public string TlsUrl => $"mqtts://127.0.0.1:{TlsPort}";
+    public string PlainUrl => $"mqtt://127.0.0.1:{PlainPort}";
+
+    /// <summary>The agent/ledger arguments for the TLS listener.</summary>
+    public string[] TlsArgs => ["--broker", TlsUrl, "--ca", Certificates.CaCert, "--username", User, "--password", Password];
+
+    public static async Task<Mosquitto> StartAsync(string dir)
+    {
+        if (Binary is null)
+            throw new InvalidOperationException("mosquitto is not installed: run .ci/install-test-deps (apt-get install mosquitto)");
+        System.IO.Directory.CreateDirectory(dir);
+        var certs = TestCertificates.Create(Path.Combine(dir, "certs"));
+        var m = new Mosquitto(dir, FreePort(), FreePort(), certs);
+        var passwd = Path.Combine(dir, "passwd");
+        File.WriteAllText(passwd, "");
+        var pw = await Processes.RunAsync("mosquitto_passwd", ["-b", passwd, User, Password], TimeSpan.FromSeconds(20));
+        if (pw.ExitCode != 0)
+            throw new InvalidOperationException("mosquitto_passwd failed: " + pw.Err);
+        File.WriteAllText(m._config, $"""
+            per_listener_settings false
+            allow_anonymous false
+            password_file {passwd}
+            persistence true
+            persistence_location {dir}/
+            autosave_interval 1
+            max_queued_messages 100000
+            max_inflight_messages 100
+            message_size_limit 0
+            log_dest stderr
+            log_type error
+            log_type warning
+            listener {m.TlsPort} 127.0.0.1
+            cafile {certs.CaCert}
+            certfile {certs.ServerCert}
+            keyfile {certs.ServerKey}
+            listener {m.PlainPort} 127.0.0.1
+            """);
+        await m.StartProcessAsync();
+        return m;
+    }
+
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        await StartProcessAsync();
+    }
+
+    private async Task StartProcessAsync()
+    {
+        _process = Processes.Start(Binary!, ["-c", _config], redirect: false);
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"mosquitto exited with {_process.ExitCode}");
+            if (await CanConnect(TlsPort) && await CanConnect(PlainPort))
+                return;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException("mosquitto did not start listening");
+    }
+
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            // SIGTERM: mosquitto saves its persistence file on the way out, as on a service restart.
+            await Processes.RunAsync("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        _process?.Dispose();
+        _process = null;
+    }
+
+    private static async Task<bool> CanConnect(int port)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            await client.ConnectAsync(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync();
+}
