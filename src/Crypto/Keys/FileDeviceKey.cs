@@ -1,22 +1,69 @@
+using System.Security.Cryptography;
+using EdgeMeter.Crypto.Curves;
+using Org.BouncyCastle.Math;
+
 namespace EdgeMeter.Crypto.Keys;
 
 /// <summary>A secp256k1 key kept in one file (mode 0600) in the data directory.</summary>
+/// <remarks>
+/// The private scalar is held as a BouncyCastle <see cref="BigInteger"/>, which cannot be wiped; the raw
+/// bytes read from disk are wiped as soon as the scalar is made. No member returns or prints the secret.
+/// </remarks>
 public sealed class FileDeviceKey : IDeviceKey
 {
-    private FileDeviceKey() { }
+    private readonly BigInteger _d;
+    private readonly byte[] _publicKey;
+    private bool _disposed;
+
+    private FileDeviceKey(BigInteger d)
+    {
+        _d = d;
+        _publicKey = Secp256k1.PublicKeyOf(d);
+        Address = EthereumAddress.FromPublicKey(_publicKey);
+    }
 
     /// <summary>Loads the key at <paramref name="path"/>, or makes one from the OS CSPRNG and writes it with mode 0600.</summary>
-    public static FileDeviceKey LoadOrCreate(string path) => throw new NotImplementedException("contract stub: crypto helper");
+    /// <exception cref="KeyFileException">The file is accessible to group or others, malformed, or cannot be read or written.</exception>
+    public static FileDeviceKey LoadOrCreate(string path)
+    {
+        byte[] secret = KeyFile.LoadOrCreate(path, IsValidSecret);
+        try
+        {
+            return new FileDeviceKey(new BigInteger(1, secret));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    /// <summary>A key from a 32-byte secret held in memory, for tests and for keys provisioned by other means.</summary>
+    /// <exception cref="ArgumentException">The secret is not a valid secp256k1 private key.</exception>
+    public static FileDeviceKey FromSecret(ReadOnlySpan<byte> secret32)
+    {
+        if (secret32.Length != 32 || !IsValidSecret(secret32.ToArray()))
+            throw new ArgumentException("A secp256k1 private key is 32 bytes in [1, n).", nameof(secret32));
+        return new FileDeviceKey(new BigInteger(1, secret32));
+    }
 
     /// <inheritdoc />
-    public string Address => throw new NotImplementedException();
+    public string Address { get; }
 
     /// <inheritdoc />
-    public ReadOnlyMemory<byte> PublicKey => throw new NotImplementedException();
+    public ReadOnlyMemory<byte> PublicKey => _publicKey;
 
     /// <inheritdoc />
-    public void SignDigest(ReadOnlySpan<byte> digest32, Span<byte> signature65) => throw new NotImplementedException();
+    public void SignDigest(ReadOnlySpan<byte> digest32, Span<byte> signature65)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Secp256k1Signer.Sign(_d, digest32, signature65);
+    }
+
+    /// <summary>The address only: a key never prints its secret.</summary>
+    public override string ToString() => Address;
 
     /// <inheritdoc />
-    public void Dispose() { }
+    public void Dispose() => _disposed = true;
+
+    private static bool IsValidSecret(byte[] secret) => Secp256k1.IsValidPrivateKey(new BigInteger(1, secret));
 }

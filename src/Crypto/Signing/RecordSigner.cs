@@ -13,5 +13,17 @@ public sealed class RecordSigner(IDeviceKey key, Eip712Domain domain)
     public IDeviceKey Key { get; } = key;
 
     /// <summary>Computes the digest and signs it.</summary>
-    public SignedReading Sign(ReadingRecord record) => throw new NotImplementedException("contract stub: crypto helper");
+    /// <exception cref="ArgumentException">The record names another device than the key's, or cannot be encoded.</exception>
+    public SignedReading Sign(ReadingRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (!string.Equals(record.Device, Key.Address, StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"The record names device {record.Device} but the key is {Key.Address}.", nameof(record));
+
+        var digest = new byte[32];
+        ReadingTypedData.Digest(Domain, record, digest);
+        var signature = new byte[65];
+        Key.SignDigest(digest, signature);
+        return new SignedReading(record, digest, signature);
+    }
 }

@@ -1,0 +1,140 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace EdgeMeter.Crypto.Keys;
+
+/// <summary>
+/// Reads and creates 32-byte private-key files: owner-only mode 0600, created atomically (a temporary
+/// file made with mode 0600 from the start, flushed, then renamed), and refused when group or others can read them.
+/// </summary>
+internal static class KeyFile
+{
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode GroupOrOther =
+        UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute |
+        UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+
+    /// <summary>
+    /// Loads the 32-byte secret at <paramref name="path"/>, or creates one from the OS CSPRNG.
+    /// <paramref name="isValid"/> decides whether a secret is a usable scalar for the curve.
+    /// </summary>
+    public static byte[] LoadOrCreate(string path, Func<byte[], bool> isValid)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (File.Exists(path))
+            return Load(path, isValid);
+
+        byte[] secret = new byte[32];
+        do
+        {
+            RandomNumberGenerator.Fill(secret);
+        }
+        while (!isValid(secret));
+
+        string? directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        string temp = path + ".tmp-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        try
+        {
+            if (directory is not null && !Directory.Exists(directory))
+            {
+                if (OperatingSystem.IsWindows())
+                    Directory.CreateDirectory(directory);
+                else
+                    Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+            if (!OperatingSystem.IsWindows())
+                options.UnixCreateMode = OwnerOnly;
+            using (var stream = new FileStream(temp, options))
+            {
+                stream.Write(secret);
+                stream.Flush(flushToDisk: true);
+            }
+            // Without overwrite: if another process won the race, its key stands and we load it.
+            File.Move(temp, path, overwrite: false);
+            return secret;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            TryDelete(temp);
+            CryptographicOperations.ZeroMemory(secret);
+            return Load(path, isValid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            CryptographicOperations.ZeroMemory(secret);
+            throw new KeyFileException(KeyFileError.Io, path, $"cannot create key file {path}: {e.Message}", e);
+        }
+    }
+
+    private static byte[] Load(string path, Func<byte[], bool> isValid)
+    {
+        byte[] content;
+        try
+        {
+            if (!OperatingSystem.IsWindows())
+            {
+                var mode = File.GetUnixFileMode(path);
+                if ((mode & GroupOrOther) != 0)
+                {
+                    throw new KeyFileException(KeyFileError.InsecurePermissions, path,
+                        $"key file {path} is accessible to group or others (mode {ModeText(mode)}); run: chmod 600 {path}");
+                }
+            }
+            content = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new KeyFileException(KeyFileError.Io, path, $"cannot read key file {path}: {e.Message}", e);
+        }
+
+        try
+        {
+            byte[] secret = Decode(content) ?? throw new KeyFileException(KeyFileError.Malformed, path,
+                $"key file {path} is neither 32 raw bytes nor 64 hex digits");
+            if (!isValid(secret))
+            {
+                CryptographicOperations.ZeroMemory(secret);
+                throw new KeyFileException(KeyFileError.Malformed, path, $"key file {path} holds an out-of-range private key");
+            }
+            return secret;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(content);
+        }
+    }
+
+    private static byte[]? Decode(byte[] content)
+    {
+        if (content.Length == 32)
+            return (byte[])content.Clone();
+
+        // Hex form, as an operator might paste it: optional 0x, surrounding whitespace.
+        var text = Encoding.ASCII.GetString(content).AsSpan().Trim();
+        if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
+            text = text[2..];
+        if (text.Length != 64)
+            return null;
+        var secret = new byte[32];
+        return Convert.FromHexString(text, secret, out _, out int written) == System.Buffers.OperationStatus.Done && written == 32 ? secret : null;
+    }
+
+    private static string ModeText(UnixFileMode mode) => Convert.ToString((int)mode & 0x1FF, 8).PadLeft(4, '0');
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
