@@ -29,5 +29,10 @@ internal static class CliApp
         {
             return CliOutput.Fail(e.Message, e.ExitCode);
         }
+        catch (Exception e) when (e is not OperationCanceledException && Environment.GetEnvironmentVariable("EDGEMETER_DEBUG") is null)
+        {
+            // A bug, not a user error: still one line, with the way to the full trace.
+            return CliOutput.Fail($"unexpected {e.GetType().Name}: {e.Message} (set EDGEMETER_DEBUG=1 for the stack trace)");
+        }
     }
 }

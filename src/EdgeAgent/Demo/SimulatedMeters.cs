@@ -13,7 +13,7 @@ internal sealed class SimulatedMeters : IAsyncDisposable
     public const byte GridUnit = 1;
     public const byte PvUnit = 2;
     public const string GridMap = "eastron-sdm630";
-    public const string PvMap = "eastron-sdm120";
+    public const string PvMap = "eastron-sdm630";
 
     private readonly RegisterMap _gridMap = RegisterMapCatalog.LoadBuiltin(GridMap);
     private readonly RegisterMap _pvMap = RegisterMapCatalog.LoadBuiltin(PvMap);
@@ -38,6 +38,14 @@ internal sealed class SimulatedMeters : IAsyncDisposable
 
     public void Start()
     {
+        // Real meters answer reads across the unused addresses between their registers (with zeros); so must
+        // these, or the coalesced requests of the read plan would get "illegal data address".
+        var zeros = new ushort[512];
+        foreach (var bank in new[] { _grid, _pv })
+        {
+            bank.SetInputRegisters(0, zeros);
+            bank.SetHoldingRegisters(0, zeros);
+        }
         Update(TimeSpan.Zero);
         _server.Start();
         _loop = Task.Run(() => RunAsync(_stop.Token));
@@ -81,14 +89,14 @@ internal sealed class SimulatedMeters : IAsyncDisposable
             _grid.SetQuantity(_gridMap, "current_" + phase, Math.Round(Math.Abs(perPhase) / 230.1m, 3));
         }
         _grid.SetQuantity(_gridMap, "frequency", 50.01m);
-        _grid.SetQuantity(_gridMap, "import_active_energy", Math.Round(_gridImportWh / 1000m, 3));
-        _grid.SetQuantity(_gridMap, "export_active_energy", Math.Round(_gridExportWh / 1000m, 3));
+        _grid.SetQuantity(_gridMap, "import_active_energy", Math.Round(_gridImportWh, 0));
+        _grid.SetQuantity(_gridMap, "export_active_energy", Math.Round(_gridExportWh, 0));
 
         _pv.SetQuantity(_pvMap, "active_power", pvW);
         _pv.SetQuantity(_pvMap, "voltage_l1", 231.4m);
         _pv.SetQuantity(_pvMap, "current_l1", Math.Round(pvW / 231.4m, 3));
         _pv.SetQuantity(_pvMap, "frequency", 50.01m);
-        _pv.SetQuantity(_pvMap, "import_active_energy", Math.Round(_pvWh / 1000m, 3));
+        _pv.SetQuantity(_pvMap, "import_active_energy", Math.Round(_pvWh, 0));
         _pv.SetQuantity(_pvMap, "export_active_energy", 0m);
     }
 

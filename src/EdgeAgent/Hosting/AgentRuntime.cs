@@ -202,10 +202,7 @@ internal static class AgentVersion
 /// <summary>Finds a register map by shipped name or file path.</summary>
 internal static class RegisterMaps
 {
-    public static RegisterMap Resolve(string nameOrPath) =>
-        nameOrPath.Contains('/', StringComparison.Ordinal) || nameOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
-            ? RegisterMapCatalog.LoadFile(nameOrPath)
-            : RegisterMapCatalog.LoadBuiltin(nameOrPath);
+    public static RegisterMap Resolve(string nameOrPath) => RegisterMapCatalog.Resolve(nameOrPath);
 
     /// <summary>For config validation: null when the map resolves, else why not.</summary>
     public static string? Check(string nameOrPath)
@@ -215,7 +212,7 @@ internal static class RegisterMaps
             Resolve(nameOrPath);
             return null;
         }
-        catch (Exception e) when (e is FileNotFoundException or KeyNotFoundException or ArgumentException or FormatException or IOException or InvalidDataException)
+        catch (Exception e) when (e is RegisterMapException or FileNotFoundException or KeyNotFoundException or ArgumentException or IOException)
         {
             return e.Message;
         }

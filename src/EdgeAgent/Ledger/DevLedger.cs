@@ -1,3 +1,4 @@
+using System.Buffers;
 using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Agent.Sync;
 using Microsoft.Extensions.Logging;

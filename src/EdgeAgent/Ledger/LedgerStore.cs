@@ -36,8 +36,7 @@ internal sealed class LedgerStore : IDisposable
         _blocks = _db.GetCollection("blocks");
         _claims = _db.GetCollection("claims");
         _records.EnsureIndex("dev");
-        var top = _blocks.Max("_id");
-        Height = top.IsNull || top.IsMinValue ? 0 : top.AsInt64;
+        Height = _blocks.Count() == 0 ? 0 : _blocks.Max("_id").AsInt64;
         var last = Height == 0 ? null : _blocks.FindById(Height);
         LastBlockHash = last?["hash"].AsBinary ?? new byte[32];
     }

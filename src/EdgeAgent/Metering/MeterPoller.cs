@@ -61,6 +61,18 @@ internal sealed partial class MeterPoller
     public async Task RunAsync(TimeSpan interval, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(interval, _time);
+        try
+        {
+            await PollLoopAsync(timer, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Stopping: the cycle in progress either committed or left nothing behind.
+        }
+    }
+
+    private async Task PollLoopAsync(PeriodicTimer timer, CancellationToken ct)
+    {
         do
         {
             try

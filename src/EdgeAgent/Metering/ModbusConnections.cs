@@ -54,7 +54,7 @@ internal sealed class ModbusConnections : IAsyncDisposable
             if (_clients.TryGetValue(key, out var existing))
                 return existing;
         }
-        var options = new ModbusClientOptions { ResponseTimeout = TimeSpan.FromMilliseconds(meter.Options.TimeoutMs) };
+        var options = new ModbusClientOptions { Timeout = TimeSpan.FromMilliseconds(meter.Options.TimeoutMs) };
         var client = await ModbusClient.ConnectAsync(ModbusEndpoint.Parse(key), options, ct).ConfigureAwait(false);
         lock (_gate)
             _clients[key] = client;
