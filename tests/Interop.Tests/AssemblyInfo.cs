@@ -1,1 +1,2 @@
 [assembly: System.CLSCompliant(false)]
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

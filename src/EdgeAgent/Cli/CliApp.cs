@@ -23,7 +23,8 @@ internal static class CliApp
     {
         try
         {
-            return await Build().Parse(args).InvokeAsync().ConfigureAwait(false);
+            // Our handlers throw CliException for user errors; System.CommandLine's own handler would print a stack trace and exit 1.
+            return await Build().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
         }
         catch (CliException e)
         {

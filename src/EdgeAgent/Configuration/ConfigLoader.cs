@@ -65,6 +65,26 @@ internal static class ConfigLoader
     private static string DescribeBindError(InvalidOperationException e)
     {
         var message = OneLine(e.Message);
+        const string unknownMarker = "were not found on the instance of ";
+        var unknown = message.IndexOf(unknownMarker, StringComparison.Ordinal);
+        if (unknown >= 0)
+        {
+            // "... not found on the instance of EdgeMeter.Agent.Configuration.MqttOptions: 'brokr'"
+            var rest = message[(unknown + unknownMarker.Length)..];
+            var colon = rest.IndexOf(':', StringComparison.Ordinal);
+            var typeName = colon > 0 ? rest[..colon] : rest;
+            var keys = colon > 0 ? rest[(colon + 1)..].Trim().Trim('\'') : "?";
+            var section = typeName[(typeName.LastIndexOf('.') + 1)..] switch
+            {
+                nameof(MqttOptions) => "mqtt.",
+                nameof(MeterOptions) => "meters[].",
+                nameof(HttpOptions) => "http.",
+                nameof(DisplayOptions) => "display.",
+                nameof(StorageOptions) => "storage.",
+                _ => "",
+            };
+            return $"{section}{keys}: unknown key (misspelt?)";
+        }
         var at = message.IndexOf(" at '", StringComparison.Ordinal);
         if (at >= 0)
         {

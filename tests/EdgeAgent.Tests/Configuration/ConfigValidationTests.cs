@@ -24,7 +24,7 @@ public sealed class ConfigValidationTests
         var config = dir.File("edgemeter.json");
         await File.WriteAllTextAsync(config, ValidConfig(dir.File("data"), "-5"));
 
-        var (code, stdout, stderr) = await Cli.RunAsync("run", "--config", config);
+        var (code, stdout, stderr) = await CliRunner.RunAsync("run", "--config", config);
 
         Assert.Equal(2, code);
         Assert.Equal("", stdout);
@@ -37,7 +37,7 @@ public sealed class ConfigValidationTests
     [Theory]
     [InlineData("\"unit\": 300,", "meters[0].unit: must be 1..247 (got 300)")]
     [InlineData("\"mqtt\": { \"broker\": \"http://x\" },", "mqtt.broker: must be mqtt://host:port or mqtts://host:port (got 'http://x')")]
-    [InlineData("\"pollIntervalSecondz\": 3,", "'PollIntervalSecondz'")]
+    [InlineData("\"pollIntervalSecondz\": 3,", ": pollIntervalSecondz: unknown key (misspelt?)")]
     [InlineData("\"display\": { \"rows\": 9 },", "display.rows: must be 1..4 (got 9)")]
     [InlineData("\"pollIntervalSeconds\": \"soon\",", "pollIntervalSeconds: must be a number (got 'soon')")]
     public async Task Each_bad_value_is_reported_with_its_key(string fragment, string expected)
@@ -49,7 +49,7 @@ public sealed class ConfigValidationTests
             : ValidConfig(dir.File("data")).Replace("\"pollIntervalSeconds\": 1,", fragment.Contains("pollIntervalSeconds\"", StringComparison.Ordinal) ? fragment : "\"pollIntervalSeconds\": 1," + fragment, StringComparison.Ordinal);
         await File.WriteAllTextAsync(config, json);
 
-        var (code, _, stderr) = await Cli.RunAsync("run", "--config", config);
+        var (code, _, stderr) = await CliRunner.RunAsync("run", "--config", config);
 
         Assert.Equal(2, code);
         Assert.Single(stderr.TrimEnd('\n').Split('\n'));
@@ -59,7 +59,7 @@ public sealed class ConfigValidationTests
     [Fact]
     public async Task Missing_config_file_exits_2()
     {
-        var (code, _, stderr) = await Cli.RunAsync("run", "--config", "/nonexistent/edgemeter.json");
+        var (code, _, stderr) = await CliRunner.RunAsync("run", "--config", "/nonexistent/edgemeter.json");
         Assert.Equal(2, code);
         Assert.Equal("edgemeter: /nonexistent/edgemeter.json: configuration file not found\n", stderr);
     }

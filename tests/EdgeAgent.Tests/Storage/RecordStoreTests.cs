@@ -64,8 +64,8 @@ public sealed class RecordStoreTests
             Assert.Equal(signed[i].Digest.ToArray(), back[i].Digest.ToArray());
             Assert.Equal(signed[i].Signature.ToArray(), back[i].Signature.ToArray());
         }
-        Assert.NotEqual(0, back[1].Record.MeterTimeMs);
-        Assert.Equal(0, back[0].Record.MeterTimeMs);
+        Assert.Equal(1_780_000_000_000 - 1500, back[0].Record.MeterTimeMs);
+        Assert.Equal(0, back[1].Record.MeterTimeMs);
     }
 
     [Fact]

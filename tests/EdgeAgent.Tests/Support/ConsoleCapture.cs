@@ -10,7 +10,7 @@ public sealed class ConsoleCollection
 }
 
 /// <summary>Runs the CLI in-process and captures what it writes.</summary>
-internal static class Cli
+internal static class CliRunner
 {
     public static async Task<(int ExitCode, string Out, string Err)> RunAsync(params string[] args)
     {
