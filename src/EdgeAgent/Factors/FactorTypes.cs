@@ -137,6 +137,11 @@ internal static class FactorDecimal
     /// <summary>The same value with no trailing zeros in its scale, so that it always prints the same way (1.50 → 1.5).</summary>
     public static decimal Normalize(decimal value)
     {
+        if (value == 0)
+        {
+            // Also folds a negative zero (−0.00) into the one zero.
+            return 0m;
+        }
         while (value.Scale > 0)
         {
             var shorter = decimal.Round(value, value.Scale - 1);
