@@ -1,0 +1,88 @@
+using System.Text;
+
+namespace EdgeMeter.Agent.Display;
+
+/// <summary>
+/// Stands in for the LCD when none is attached: writes a screen to a text writer (stdout, hence the journal) as one
+/// line, and only when that page's text changed. Pages that merely rotate print nothing after their first showing,
+/// and a page whose live values keep changing (power) prints at most once per <c>minReprintInterval</c>.
+/// </summary>
+internal sealed class ConsoleDisplay : ITextDisplay
+{
+    private readonly TextWriter _writer;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _minReprintInterval;
+    private readonly Dictionary<string, (string Text, DateTimeOffset At)> _printed = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    /// <summary>Creates a mirror of a <paramref name="columns"/> x <paramref name="rows"/> display.</summary>
+    /// <param name="writer">Where lines go; not disposed.</param>
+    /// <param name="columns">Characters per row, as the real display would have.</param>
+    /// <param name="rows">Rows, as the real display would have.</param>
+    /// <param name="time">Clock for the reprint interval.</param>
+    /// <param name="minReprintInterval">Shortest time between two lines for the same page; zero prints every change.</param>
+    public ConsoleDisplay(TextWriter writer, int columns, int rows, TimeProvider time, TimeSpan minReprintInterval)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentOutOfRangeException.ThrowIfLessThan(columns, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        _writer = writer;
+        _time = time;
+        _minReprintInterval = minReprintInterval;
+        Columns = columns;
+        Rows = rows;
+    }
+
+    /// <inheritdoc />
+    public int Rows { get; }
+
+    /// <inheritdoc />
+    public int Columns { get; }
+
+    /// <inheritdoc />
+    public void Show(IReadOnlyList<string> lines, string page = "")
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        var text = Format(lines);
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            if (_printed.TryGetValue(page, out var last)
+                && (last.Text == text || now - last.At < _minReprintInterval))
+            {
+                return;
+            }
+
+            _printed[page] = (text, now);
+            _writer.WriteLine(page.Length == 0 ? $"LCD | {text}" : $"LCD {page} | {text}");
+            _writer.Flush();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+    }
+
+    private string Format(IReadOnlyList<string> lines)
+    {
+        var sb = new StringBuilder(Rows * (Columns + 3));
+        for (int row = 0; row < Rows; row++)
+        {
+            var line = row < lines.Count ? lines[row] ?? string.Empty : string.Empty;
+            if (row > 0)
+            {
+                sb.Append(" | ");
+            }
+
+            // Show exactly what the LCD would: cut to width, padded, unknown characters as '?'.
+            for (int col = 0; col < Columns; col++)
+            {
+                char c = col < line.Length ? line[col] : ' ';
+                sb.Append(Hd44780Rom.CanShow(c) ? c : '?');
+            }
+        }
+
+        return sb.ToString().TrimEnd();
+    }
+}
