@@ -176,7 +176,7 @@ public sealed class ModbusClient : IAsyncDisposable
             for (int round = 0; round < 64; round++)
             {
                 int n = ModbusPdu.WriteDeviceIdentificationRequest(_request, code, next);
-                int len = await ExecuteLockedAsync(unit, n, Options.Timeout, Options.MaxRetries, cancellationToken).ConfigureAwait(false);
+                int len = await ExecuteLockedAsync(unit, n, DefaultPolicy, cancellationToken).ConfigureAwait(false);
                 var pdu = _response.AsSpan(0, len);
                 ModbusPdu.ThrowIfError(pdu, (byte)ModbusFunction.EncapsulatedInterface, unit);
                 if (pdu.Length < 7 || pdu[1] != 0x0E)
@@ -229,15 +229,14 @@ public sealed class ModbusClient : IAsyncDisposable
 
     /// <summary>Reads registers with a per-call timeout and retry cap (the bus scheduler's per-device policy).</summary>
     internal async Task<ushort[]> ReadRegistersAsync(ModbusFunction function, byte unit, ushort address, ushort count,
-        (TimeSpan Timeout, int MaxRetries)? policy, CancellationToken cancellationToken)
+        RequestPolicy? policy, CancellationToken cancellationToken)
     {
         var result = new ushort[count];
         await EnterAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             int n = ModbusPdu.WriteReadRequest(_request, function, address, count);
-            int len = await ExecuteLockedAsync(unit, n, policy?.Timeout ?? Options.Timeout, policy?.MaxRetries ?? Options.MaxRetries,
-                cancellationToken).ConfigureAwait(false);
+            int len = await ExecuteLockedAsync(unit, n, policy ?? DefaultPolicy, cancellationToken).ConfigureAwait(false);
             ParseChecked(unit, len, span => ModbusPdu.ParseRegisters(span, (byte)function, unit, result));
         }
         finally
@@ -255,7 +254,7 @@ public sealed class ModbusClient : IAsyncDisposable
         try
         {
             int n = ModbusPdu.WriteReadRequest(_request, function, address, count);
-            int len = await ExecuteLockedAsync(unit, n, Options.Timeout, Options.MaxRetries, cancellationToken).ConfigureAwait(false);
+            int len = await ExecuteLockedAsync(unit, n, DefaultPolicy, cancellationToken).ConfigureAwait(false);
             ParseChecked(unit, len, span => ModbusPdu.ParseBits(span, (byte)function, unit, result));
         }
         finally
@@ -268,7 +267,7 @@ public sealed class ModbusClient : IAsyncDisposable
 
     private async Task WriteLockedAsync(byte unit, int requestLength, CancellationToken cancellationToken)
     {
-        int len = await ExecuteLockedAsync(unit, requestLength, Options.Timeout, Options.MaxRetries, cancellationToken).ConfigureAwait(false);
+        int len = await ExecuteLockedAsync(unit, requestLength, DefaultPolicy, cancellationToken).ConfigureAwait(false);
         if (unit == 0 && Framing == ModbusFraming.Rtu)
         {
             return;
@@ -298,11 +297,14 @@ public sealed class ModbusClient : IAsyncDisposable
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    private RequestPolicy DefaultPolicy => new(Options.Timeout, Options.MaxRetries, RetryTimeouts: true);
+
     private ModbusUnitCounters CountersFor(byte unit) => _counters.GetOrAdd(unit, static _ => new ModbusUnitCounters());
 
     // Caller holds the gate. Sends _request[..requestLength], leaves the response PDU in _response, returns its length.
-    private async Task<int> ExecuteLockedAsync(byte unit, int requestLength, TimeSpan timeout, int maxRetries, CancellationToken cancellationToken)
+    private async Task<int> ExecuteLockedAsync(byte unit, int requestLength, RequestPolicy policy, CancellationToken cancellationToken)
     {
+        var (timeout, maxRetries, retryTimeouts) = policy;
         var counters = CountersFor(unit);
         var time = Options.TimeProvider;
         for (int attempt = 0; ; attempt++)
@@ -316,7 +318,7 @@ public sealed class ModbusClient : IAsyncDisposable
                 len = await _transport.ExchangeAsync(unit, _request.AsMemory(0, requestLength), _response, timeout, counters, cancellationToken)
                     .ConfigureAwait(false);
             }
-            catch (TimeoutException) when (!last)
+            catch (TimeoutException) when (!last && retryTimeouts)
             {
                 counters.AddTimeout();
                 continue;
@@ -366,6 +368,12 @@ public sealed class ModbusClient : IAsyncDisposable
         }
     }
 }
+
+/// <summary>Per-call timeout and retry policy (the bus scheduler sets it per device).</summary>
+/// <param name="Timeout">Response timeout.</param>
+/// <param name="MaxRetries">Extra attempts for Busy/Acknowledge, rejected frames and (if allowed) timeouts.</param>
+/// <param name="RetryTimeouts">Whether a timeout is retried within the call.</param>
+internal readonly record struct RequestPolicy(TimeSpan Timeout, int MaxRetries, bool RetryTimeouts);
 
 /// <summary>The answer to Read Device Identification (43/14).</summary>
 /// <param name="Conformity">The device's conformity level byte.</param>

@@ -164,7 +164,7 @@ public sealed class MeterReader
     public ValueTask<IReadOnlyList<QuantityReading>> ReadAsync(CancellationToken cancellationToken) =>
         ReadAsync(null, cancellationToken);
 
-    internal async ValueTask<IReadOnlyList<QuantityReading>> ReadAsync((TimeSpan Timeout, int MaxRetries)? policy, CancellationToken cancellationToken)
+    internal async ValueTask<IReadOnlyList<QuantityReading>> ReadAsync(RequestPolicy? policy, CancellationToken cancellationToken)
     {
         var blocks = Plan.Blocks;
         var data = new ushort[blocks.Count][];

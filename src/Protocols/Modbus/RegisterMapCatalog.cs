@@ -257,8 +257,8 @@ public static class RegisterMapCatalog
                 throw Fail(where, null, "must be an object");
             }
 
-            CheckFields(r, RegisterFields, where);
             string quantity = RequiredString(r, "quantity", where);
+            CheckFields(r, RegisterFields, quantity.Length > 0 ? quantity : where);
             if (quantity.Length == 0 || !quantity.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_'))
             {
                 throw Fail(where, "quantity", $"'{quantity}' must be snake_case");
