@@ -102,10 +102,15 @@ public static class ReadingJson
         string primaryType = Text(line, "primaryType");
         if (primaryType != ReadingTypedData.PrimaryType)
             throw new FormatException($"primaryType: '{primaryType}' is not {ReadingTypedData.PrimaryType}.");
+        // The types must be exactly ours: a verifier must not sign off on a line that declares something else.
         var types = Property(line, "types", "line");
         CheckFields(types, ReadingTypedData.PrimaryType, ReadingTypedData.Fields);
-        if (types.TryGetProperty("EIP712Domain", out _))
-            CheckFields(types, "EIP712Domain", ReadingTypedData.DomainFields);
+        CheckFields(types, "EIP712Domain", ReadingTypedData.DomainFields);
+        foreach (var type in types.EnumerateObject())
+        {
+            if (type.Name is not ("EIP712Domain" or ReadingTypedData.PrimaryType))
+                throw new FormatException($"types.{type.Name}: not part of a reading record.");
+        }
 
         var record = ReadMessage(Property(line, "message", "line"));
         var signature = Hex(line, "signature", 65);
