@@ -74,7 +74,8 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
                 Mqtt = mqtt,
                 Http = new HttpOptions { Url = settings.HttpUrl },
             };
-            await using var agent = new AgentRuntime(options, loggers);
+            // The LCD mirror goes to stderr with the logs: stdout carries only the final JSON line.
+            await using var agent = new AgentRuntime(options, loggers, displayMirror: Console.Error);
             LogDemo(agent.Key.Address, meters.Endpoint, mqtt.Broker, dataDir);
 
             ulong backlogThrough = 0;

@@ -20,8 +20,9 @@ internal static partial class DisplayFactory
     /// <param name="rows">Rows: 2 or 4.</param>
     /// <param name="logger">Says which display was chosen and why.</param>
     /// <exception cref="ArgumentOutOfRangeException">A setting is outside what an HD44780 module can be.</exception>
-    public static ITextDisplay Create(int i2cBus, int address, int columns, int rows, ILogger logger) =>
-        Create(i2cBus, address, columns, rows, logger, static (bus, addr) => I2cDevice.Create(new I2cConnectionSettings(bus, addr)), "/dev", Console.Out, TimeProvider.System);
+    /// <param name="mirror">Where the console mirror writes; stdout when null.</param>
+    public static ITextDisplay Create(int i2cBus, int address, int columns, int rows, ILogger logger, TextWriter? mirror = null) =>
+        Create(i2cBus, address, columns, rows, logger, static (bus, addr) => I2cDevice.Create(new I2cConnectionSettings(bus, addr)), "/dev", mirror ?? Console.Out, TimeProvider.System);
 
     /// <summary>The seam for tests: how to open the device, where bus devices live, where the mirror writes.</summary>
     internal static ITextDisplay Create(

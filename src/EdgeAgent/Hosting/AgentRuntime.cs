@@ -1,8 +1,11 @@
 using EdgeMeter.Agent.Configuration;
+using EdgeMeter.Agent.Display;
 using EdgeMeter.Agent.Metering;
+using EdgeMeter.Agent.Pairing;
 using EdgeMeter.Agent.Status;
 using EdgeMeter.Agent.Storage;
 using EdgeMeter.Agent.Sync;
+using EdgeMeter.Agent.Web;
 using EdgeMeter.Crypto.Keys;
 using EdgeMeter.Crypto.Records;
 using EdgeMeter.Crypto.Signing;
@@ -25,8 +28,15 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     private readonly TimeProvider _time;
     private readonly ModbusConnections _connections = new();
 
-    public AgentRuntime(AgentOptions options, ILoggerFactory loggers, TimeProvider? time = null)
+    private readonly TextWriter _displayMirror;
+
+    /// <param name="options">Validated options.</param>
+    /// <param name="loggers">Log sink.</param>
+    /// <param name="time">Clock; the system clock by default.</param>
+    /// <param name="displayMirror">Where the LCD is mirrored when no display answers on I2C (stdout by default).</param>
+    public AgentRuntime(AgentOptions options, ILoggerFactory loggers, TimeProvider? time = null, TextWriter? displayMirror = null)
     {
+        _displayMirror = displayMirror ?? Console.Out;
         _options = options;
         _loggers = loggers;
         _log = loggers.CreateLogger<AgentRuntime>();
@@ -37,6 +47,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         Signer = new RecordSigner(Key, Eip712Domain.ForReadings(options.ChainId));
         Store = new RecordStore(options.DataDirectory);
         Boot = BootCounter.Increment(options.DataDirectory);
+        Pairing = new FilePairingService(options.DataDirectory, _time, loggers.CreateLogger<FilePairingService>());
         Meters = options.Meters.Select(m => new MeterChannel(m, RegisterMaps.Resolve(m.Map))).ToList();
         Poller = new MeterPoller(Meters, _connections.ReadAsync, Store, Signer, () => TimeStatusNow(), Metrics, _time, loggers.CreateLogger<MeterPoller>());
         if (!string.IsNullOrEmpty(options.Mqtt.Broker))
@@ -62,12 +73,28 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
 
     public PipelineMetrics Metrics { get; } = new();
 
+    public FilePairingService Pairing { get; }
+
+    /// <summary>The local page, once started; null when <c>http.url</c> is empty.</summary>
+    public WebServer? Web { get; private set; }
+
     /// <summary>Supplies the time status for new records; the clock monitor replaces the default.</summary>
     public Func<TimeStatus> TimeStatusNow { get; set; } = () => TimeStatus.Informative;
 
     public async Task RunAsync(CancellationToken ct)
     {
         LogStarting(Key.Address, Meters.Count, Store.Head.Sequence, Store.PendingCount);
+        if (!string.IsNullOrEmpty(_options.Http.Url))
+        {
+            Web = new WebServer(new Uri(_options.Http.Url), this, Pairing, _loggers.CreateLogger<WebServer>());
+            await Web.StartAsync(ct).ConfigureAwait(false);
+            LogWeb(Web.BoundUrl.ToString());
+        }
+        var d = _options.Display;
+        using var display = DisplayFactory.Create(d.I2cBus, d.Address, d.Columns, d.Rows, _log, _displayMirror);
+        var presenter = new DisplayPresenter(display, this, Pairing, _time, _loggers.CreateLogger<DisplayPresenter>());
+        var displayTask = presenter.RunAsync(TimeSpan.FromSeconds(1), ct);
+
         using var uplinkStop = new CancellationTokenSource();
         var uplink = Uplink?.RunAsync(uplinkStop.Token) ?? Task.CompletedTask;
         await Task.WhenAll(Poller.RunAsync(TimeSpan.FromSeconds(_options.PollIntervalSeconds), ct), RetentionLoopAsync(ct)).ConfigureAwait(false);
@@ -83,6 +110,13 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         }
         await uplinkStop.CancelAsync().ConfigureAwait(false);
         await uplink.ConfigureAwait(false);
+        try
+        {
+            await displayTask.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private static readonly TimeSpan ShutdownDrain = TimeSpan.FromSeconds(5);
@@ -97,7 +131,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         Counters = Metrics.Snapshot(Store.PendingCount),
         UplinkConnected = Uplink?.Connected ?? false,
         ConfirmedBalance = Uplink?.ConfirmedBalance,
-        Pairing = new PairingStatus(false, null, null, null),
+        Pairing = Pairing.Status,
     };
 
     private MeterStatus MeterStatusOf(MeterChannel m)
@@ -160,6 +194,8 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
 
     public async ValueTask DisposeAsync()
     {
+        if (Web is not null)
+            await Web.DisposeAsync().ConfigureAwait(false);
         if (Uplink is not null)
             await Uplink.DisposeAsync().ConfigureAwait(false);
         await _connections.DisposeAsync().ConfigureAwait(false);
@@ -169,6 +205,9 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
 
     [LoggerMessage(Level = LogLevel.Information, Message = "EdgeMeter {Device} starting: {Meters} meters, chain at seq {Seq}, {Pending} records pending")]
     private partial void LogStarting(string device, int meters, ulong seq, long pending);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Local page at {Url}")]
+    private partial void LogWeb(string url);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pruned {Count} confirmed records")]
     private partial void LogPruned(int count);
