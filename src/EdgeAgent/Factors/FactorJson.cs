@@ -37,6 +37,8 @@ internal static class FactorJson
         AllowTrailingCommas = false,
         CommentHandling = JsonCommentHandling.Disallow,
         MaxDepth = 16,
+        // A member given twice would leave it to the parser which one wins; a signed payload must mean one thing.
+        AllowDuplicateProperties = false,
     };
 
     /// <summary>Parses a UTF-8 scenario file.</summary>
