@@ -19,6 +19,7 @@ internal static class FactorCalculator
     /// Computes <paramref name="month"/>. Intervals outside it serve only as baseline history.
     /// </summary>
     /// <exception cref="ArgumentException">Two intervals with the same start, or an interval of no length.</exception>
+    /// <exception cref="FactorInputException">The parameters are inconsistent (<see cref="FactorParams.Validate"/>).</exception>
     /// <exception cref="OverflowException">Parameters so large the tokens leave the range of <see cref="long"/>.</exception>
     public static FactorResult Compute(
         FactorMonth month,
@@ -31,6 +32,8 @@ internal static class FactorCalculator
         ArgumentNullException.ThrowIfNull(intervals);
         ArgumentNullException.ThrowIfNull(events);
         ArgumentOutOfRangeException.ThrowIfNegative(congestionCarryIn);
+        // Cheap, and keeps the invariants the arithmetic relies on (C_T > 0, F1 < F2, S_permit > 0) for sets built in code.
+        p.Validate();
 
         var byStart = new Dictionary<long, ConsumptionInterval>(intervals.Count);
         foreach (var iv in intervals)

@@ -37,6 +37,8 @@ internal static class FactorJson
         AllowTrailingCommas = false,
         CommentHandling = JsonCommentHandling.Disallow,
         MaxDepth = 16,
+        // A member given twice would leave it to the parser which one wins; a signed payload must mean one thing.
+        AllowDuplicateProperties = false,
     };
 
     /// <summary>Parses a UTF-8 scenario file.</summary>
@@ -307,7 +309,12 @@ internal static class FactorJson
         }
         catch (JsonException ex)
         {
-            throw new FactorInputException(string.Empty, $"not valid JSON: {OneLine(ex.Message)}");
+            // With UseSystemResourceKeys (AOT, size) the runtime's text is only a resource key: give the position when
+            // there is one, else the key (it names a duplicated member, for example).
+            var reason = ex.LineNumber is { } line
+                ? string.Create(CultureInfo.InvariantCulture, $"not valid JSON at line {line + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}")
+                : $"not valid JSON: {OneLine(ex.Message)}";
+            throw new FactorInputException(string.Empty, reason);
         }
     }
 

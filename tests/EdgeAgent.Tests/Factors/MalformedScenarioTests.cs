@@ -66,7 +66,20 @@ public sealed class MalformedScenarioTests : IDisposable
         var (code, stdout, stderr) = await RunCliAsync("factors", "--input", path);
 
         Assert.Equal((2, ""), (code, stdout));
+        Assert.Equal($"edgemeter: {path}: not valid JSON at line 2, byte 12" + Environment.NewLine, stderr);
+    }
+
+    [Fact]
+    public async Task A_member_given_twice_is_rejected()
+    {
+        var path = Path.Combine(_dir, "twice.json");
+        await File.WriteAllTextAsync(path, Base().ToJsonString().Replace("\"f1\":2", "\"f1\":2,\"f1\":4", StringComparison.Ordinal));
+
+        var (code, stdout, stderr) = await RunCliAsync("factors", "--input", path, "--json");
+
+        Assert.Equal((2, ""), (code, stdout));
         Assert.StartsWith($"edgemeter: {path}: not valid JSON: ", stderr, StringComparison.Ordinal);
+        Assert.Contains("f1", stderr, StringComparison.Ordinal);
         Assert.Equal(1, stderr.Count(c => c == '\n'));
     }
 
