@@ -21,7 +21,27 @@ public sealed class SerialByteChannel : IByteChannel
             ReadTimeout = SerialPort.InfiniteTimeout,
             WriteTimeout = 2000,
         };
-        _port.Open();
+        if (!File.Exists(portName))
+        {
+            _port.Dispose();
+            throw new IOException($"serial port {portName} does not exist");
+        }
+
+        try
+        {
+            _port.Open();
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            _port.Dispose();
+            throw new IOException($"serial port {portName} cannot be opened: permission denied or in use (is the user in group dialout?)", e);
+        }
+        catch (IOException e)
+        {
+            _port.Dispose();
+            throw new IOException($"serial port {portName} cannot be opened: {e.Message}", e);
+        }
+
         BaudRate = baudRate;
         Description = $"serial://{portName}?baud={baudRate}";
     }
