@@ -14,9 +14,21 @@ internal static class CliApp
         root.Subcommands.Add(ModbusCommands.CreateRead());
         root.Subcommands.Add(ModbusCommands.CreateScan());
         root.Subcommands.Add(KeysCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(FactorsCommand.Create());
         return root;
+    }
+
+    private static IEnumerable<string> CommandPath(ParseResult parsed)
+    {
+        var names = new List<string>();
+        for (var c = parsed.CommandResult; c is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            if (c.Command is not RootCommand)
+                names.Insert(0, c.Command.Name);
+        }
+        return names;
     }
 
     public static async Task<int> RunAsync(string[] args)
@@ -24,7 +36,13 @@ internal static class CliApp
         try
         {
             // Our handlers throw CliException for user errors; System.CommandLine's own handler would print a stack trace and exit 1.
-            return await Build().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+            var parsed = Build().Parse(args);
+            if (parsed.Errors.Count > 0)
+            {
+                // Usage errors are bad input: one line and exit 2, not System.CommandLine's help dump and 1.
+                return CliOutput.Fail($"{parsed.Errors[0].Message} (see 'edgemeter {string.Join(' ', CommandPath(parsed))} --help')", ExitCodes.BadInput);
+            }
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
         }
         catch (CliException e)
         {
