@@ -25,10 +25,6 @@ public static class Keccak256
         0x8000000080008081UL, 0x8000000000008080UL, 0x0000000080000001UL, 0x8000000080008008UL,
     ];
 
-    // ρ rotation amounts and π lane order, walked along the single cycle π makes through the 24 non-origin lanes.
-    private static ReadOnlySpan<byte> Rotations => [1, 3, 6, 10, 15, 21, 28, 36, 45, 55, 2, 14, 27, 41, 56, 8, 25, 43, 62, 18, 39, 61, 20, 44];
-    private static ReadOnlySpan<byte> PiLanes => [10, 7, 11, 17, 18, 3, 5, 16, 8, 21, 24, 4, 15, 23, 19, 13, 12, 2, 20, 14, 22, 9, 6, 1];
-
     /// <summary>Hashes <paramref name="data"/> into the first 32 bytes of <paramref name="digest"/>.</summary>
     /// <exception cref="ArgumentException"><paramref name="digest"/> is shorter than 32 bytes.</exception>
     public static void Hash(ReadOnlySpan<byte> data, Span<byte> digest)
@@ -67,45 +63,84 @@ public static class Keccak256
         return digest;
     }
 
-    /// <summary>Keccak-f[1600], 24 rounds.</summary>
-    private static void Permute(Span<ulong> a)
+    /// <summary>Keccak-f[1600], 24 rounds, on 25 lanes held in locals (A[x + 5y]).</summary>
+    private static void Permute(Span<ulong> state)
     {
-        Span<ulong> c = stackalloc ulong[5];
+        ulong a0 = state[0]; ulong a1 = state[1]; ulong a2 = state[2]; ulong a3 = state[3]; ulong a4 = state[4]; ulong a5 = state[5]; ulong a6 = state[6]; ulong a7 = state[7]; ulong a8 = state[8]; ulong a9 = state[9]; ulong a10 = state[10]; ulong a11 = state[11]; ulong a12 = state[12]; ulong a13 = state[13]; ulong a14 = state[14]; ulong a15 = state[15]; ulong a16 = state[16]; ulong a17 = state[17]; ulong a18 = state[18]; ulong a19 = state[19]; ulong a20 = state[20]; ulong a21 = state[21]; ulong a22 = state[22]; ulong a23 = state[23]; ulong a24 = state[24];
+        var constants = RoundConstants;
         for (int round = 0; round < 24; round++)
         {
             // θ
-            for (int x = 0; x < 5; x++)
-                c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
-            for (int x = 0; x < 5; x++)
-            {
-                ulong d = c[(x + 4) % 5] ^ BitOperations.RotateLeft(c[(x + 1) % 5], 1);
-                for (int y = 0; y < 25; y += 5)
-                    a[y + x] ^= d;
-            }
-
-            // ρ and π
-            ulong t = a[1];
-            for (int i = 0; i < 24; i++)
-            {
-                int j = PiLanes[i];
-                ulong next = a[j];
-                a[j] = BitOperations.RotateLeft(t, Rotations[i]);
-                t = next;
-            }
-
+            ulong c0 = a0 ^ a5 ^ a10 ^ a15 ^ a20;
+            ulong c1 = a1 ^ a6 ^ a11 ^ a16 ^ a21;
+            ulong c2 = a2 ^ a7 ^ a12 ^ a17 ^ a22;
+            ulong c3 = a3 ^ a8 ^ a13 ^ a18 ^ a23;
+            ulong c4 = a4 ^ a9 ^ a14 ^ a19 ^ a24;
+            ulong d0 = c4 ^ BitOperations.RotateLeft(c1, 1);
+            ulong d1 = c0 ^ BitOperations.RotateLeft(c2, 1);
+            ulong d2 = c1 ^ BitOperations.RotateLeft(c3, 1);
+            ulong d3 = c2 ^ BitOperations.RotateLeft(c4, 1);
+            ulong d4 = c3 ^ BitOperations.RotateLeft(c0, 1);
+            a0 ^= d0; a5 ^= d0; a10 ^= d0; a15 ^= d0; a20 ^= d0;
+            a1 ^= d1; a6 ^= d1; a11 ^= d1; a16 ^= d1; a21 ^= d1;
+            a2 ^= d2; a7 ^= d2; a12 ^= d2; a17 ^= d2; a22 ^= d2;
+            a3 ^= d3; a8 ^= d3; a13 ^= d3; a18 ^= d3; a23 ^= d3;
+            a4 ^= d4; a9 ^= d4; a14 ^= d4; a19 ^= d4; a24 ^= d4;
+            // ρ and π: B[y, 2x + 3y] = rot(A[x, y], r[x, y])
+            ulong b0 = a0;
+            ulong b16 = BitOperations.RotateLeft(a5, 36);
+            ulong b7 = BitOperations.RotateLeft(a10, 3);
+            ulong b23 = BitOperations.RotateLeft(a15, 41);
+            ulong b14 = BitOperations.RotateLeft(a20, 18);
+            ulong b10 = BitOperations.RotateLeft(a1, 1);
+            ulong b1 = BitOperations.RotateLeft(a6, 44);
+            ulong b17 = BitOperations.RotateLeft(a11, 10);
+            ulong b8 = BitOperations.RotateLeft(a16, 45);
+            ulong b24 = BitOperations.RotateLeft(a21, 2);
+            ulong b20 = BitOperations.RotateLeft(a2, 62);
+            ulong b11 = BitOperations.RotateLeft(a7, 6);
+            ulong b2 = BitOperations.RotateLeft(a12, 43);
+            ulong b18 = BitOperations.RotateLeft(a17, 15);
+            ulong b9 = BitOperations.RotateLeft(a22, 61);
+            ulong b5 = BitOperations.RotateLeft(a3, 28);
+            ulong b21 = BitOperations.RotateLeft(a8, 55);
+            ulong b12 = BitOperations.RotateLeft(a13, 25);
+            ulong b3 = BitOperations.RotateLeft(a18, 21);
+            ulong b19 = BitOperations.RotateLeft(a23, 56);
+            ulong b15 = BitOperations.RotateLeft(a4, 27);
+            ulong b6 = BitOperations.RotateLeft(a9, 20);
+            ulong b22 = BitOperations.RotateLeft(a14, 39);
+            ulong b13 = BitOperations.RotateLeft(a19, 8);
+            ulong b4 = BitOperations.RotateLeft(a24, 14);
             // χ
-            for (int y = 0; y < 25; y += 5)
-            {
-                ulong a0 = a[y], a1 = a[y + 1], a2 = a[y + 2], a3 = a[y + 3], a4 = a[y + 4];
-                a[y] = a0 ^ (~a1 & a2);
-                a[y + 1] = a1 ^ (~a2 & a3);
-                a[y + 2] = a2 ^ (~a3 & a4);
-                a[y + 3] = a3 ^ (~a4 & a0);
-                a[y + 4] = a4 ^ (~a0 & a1);
-            }
-
+            a0 = b0 ^ (~b1 & b2);
+            a1 = b1 ^ (~b2 & b3);
+            a2 = b2 ^ (~b3 & b4);
+            a3 = b3 ^ (~b4 & b0);
+            a4 = b4 ^ (~b0 & b1);
+            a5 = b5 ^ (~b6 & b7);
+            a6 = b6 ^ (~b7 & b8);
+            a7 = b7 ^ (~b8 & b9);
+            a8 = b8 ^ (~b9 & b5);
+            a9 = b9 ^ (~b5 & b6);
+            a10 = b10 ^ (~b11 & b12);
+            a11 = b11 ^ (~b12 & b13);
+            a12 = b12 ^ (~b13 & b14);
+            a13 = b13 ^ (~b14 & b10);
+            a14 = b14 ^ (~b10 & b11);
+            a15 = b15 ^ (~b16 & b17);
+            a16 = b16 ^ (~b17 & b18);
+            a17 = b17 ^ (~b18 & b19);
+            a18 = b18 ^ (~b19 & b15);
+            a19 = b19 ^ (~b15 & b16);
+            a20 = b20 ^ (~b21 & b22);
+            a21 = b21 ^ (~b22 & b23);
+            a22 = b22 ^ (~b23 & b24);
+            a23 = b23 ^ (~b24 & b20);
+            a24 = b24 ^ (~b20 & b21);
             // ι
-            a[0] ^= RoundConstants[round];
+            a0 ^= constants[round];
         }
+        state[0] = a0; state[1] = a1; state[2] = a2; state[3] = a3; state[4] = a4; state[5] = a5; state[6] = a6; state[7] = a7; state[8] = a8; state[9] = a9; state[10] = a10; state[11] = a11; state[12] = a12; state[13] = a13; state[14] = a14; state[15] = a15; state[16] = a16; state[17] = a17; state[18] = a18; state[19] = a19; state[20] = a20; state[21] = a21; state[22] = a22; state[23] = a23; state[24] = a24;
     }
 }
