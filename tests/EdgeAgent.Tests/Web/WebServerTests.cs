@@ -25,7 +25,7 @@ public sealed class WebServerTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _pairing = new FilePairingService(_dir, _time, NullLogger<FilePairingService>.Instance);
-        _server = new WebServer(new Uri("http://127.0.0.1:0"), _status, _pairing, NullLogger<WebServer>.Instance);
+        _server = new WebServer(new Uri("http://127.0.0.1:0"), _status, _pairing, NullLogger<WebServer>.Instance, _time);
         await _server.StartAsync(CancellationToken.None);
         _http.BaseAddress = _server.BoundUrl;
     }
@@ -249,7 +249,7 @@ public sealed class WebServerTests : IAsyncLifetime
 
         using var fifth = await PostJsonAsync("/api/pair", PairBody(wrong));
         Assert.Equal(HttpStatusCode.TooManyRequests, fifth.StatusCode);
-        Assert.NotNull(fifth.Headers.RetryAfter);
+        Assert.Equal(TimeSpan.FromMinutes(15), fifth.Headers.RetryAfter?.Delta);
         using var right = await PostJsonAsync("/api/pair", PairBody(code));
         Assert.Equal(HttpStatusCode.TooManyRequests, right.StatusCode);
         using var state = JsonDocument.Parse(await _http.GetStringAsync("/api/pair"));

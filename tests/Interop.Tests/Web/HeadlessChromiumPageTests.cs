@@ -102,6 +102,23 @@ public sealed partial class HeadlessChromiumPageTests : IAsyncLifetime
         }
     }
 
+    [ChromiumFact]
+    public async Task Paired_gateway_shows_operator_and_label_and_hides_the_form()
+    {
+        var outcome = _pairing.TryPair(_pairing.CodeForDisplay()!.Code, "0xABCDEF0123456789abcdef0123456789abcdef01", "<b>Sunny</b> Street");
+        Assert.Equal(PairingResult.Paired, outcome.Result);
+
+        var dom = await RunChromiumAsync("--dump-dom", _server.BoundUrl.ToString());
+
+        // The label is user input: it must arrive as text, never as markup.
+        Assert.Equal("Paired with <b>Sunny</b> Street", Text(dom, "pair-state"));
+        Assert.DoesNotContain("<b>Sunny</b>", dom, StringComparison.Ordinal);
+        Assert.Equal("0xabcdef0123456789abcdef0123456789abcdef01", Text(dom, "op-addr"));
+        Assert.Contains("<form id=\"pair-form\" hidden=\"\"", dom, StringComparison.Ordinal);
+        Assert.Contains("<button id=\"repair\" class=\"link\" type=\"button\">", dom, StringComparison.Ordinal);
+        Assert.Contains("<dl id=\"pair-details\">", dom, StringComparison.Ordinal);
+    }
+
     private static string Text(string dom, string id)
     {
         var m = Regex.Match(dom, $"id=\"{Regex.Escape(id)}\"[^>]*>([^<]*)<");
