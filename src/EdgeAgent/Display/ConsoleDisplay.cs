@@ -66,10 +66,17 @@ internal sealed class ConsoleDisplay : ITextDisplay
 
     private string Format(IReadOnlyList<string> lines)
     {
-        var sb = new StringBuilder(Rows * (Columns + 3));
-        for (int row = 0; row < Rows; row++)
+        // Rows after the last non-blank one are left out, so a one-line page does not end in " |".
+        int last = Math.Min(Rows, lines.Count) - 1;
+        while (last >= 0 && string.IsNullOrWhiteSpace(lines[last]))
         {
-            var line = row < lines.Count ? lines[row] ?? string.Empty : string.Empty;
+            last--;
+        }
+
+        var sb = new StringBuilder(Rows * (Columns + 3));
+        for (int row = 0; row <= last; row++)
+        {
+            var line = lines[row] ?? string.Empty;
             if (row > 0)
             {
                 sb.Append(" | ");

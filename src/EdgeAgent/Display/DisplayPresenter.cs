@@ -18,7 +18,7 @@ internal sealed record DisplayPage(string Id, string Line1, string Line2);
 /// </summary>
 /// <remarks>
 /// Call <see cref="Render"/> periodically (about once a second), or run <see cref="RunAsync"/> from a hosted service;
-/// the display only receives changed characters, so frequent calls are cheap.
+/// the display only receives changed characters, so frequent calls are cheap. Not thread-safe: call it from one loop.
 /// </remarks>
 internal sealed partial class DisplayPresenter
 {

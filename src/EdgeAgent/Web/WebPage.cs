@@ -15,6 +15,7 @@ internal static class WebPage
 :root{color-scheme:light dark;--bg:#f4f6f8;--card:#fff;--ink:#17202a;--mute:#5d6d7e;--line:#dfe4ea;--ok:#1e8449;--bad:#c0392b;--warn:#b9770e;--acc:#1f618d}
 @media (prefers-color-scheme:dark){:root{--bg:#11161c;--card:#1b232c;--ink:#e8edf2;--mute:#9aa8b6;--line:#2c3844;--acc:#5dade2}}
 *{box-sizing:border-box}
+[hidden]{display:none!important}
 body{margin:0;font:16px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:var(--bg);color:var(--ink)}
 header{display:flex;align-items:center;justify-content:space-between;padding:12px 16px;background:var(--acc);color:#fff}
 h1{font-size:1.2rem;margin:0}

@@ -34,6 +34,7 @@ internal sealed partial class WebServer : IAsyncDisposable
     private readonly IAgentStatusSource _status;
     private readonly IPairingService _pairing;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private readonly SemaphoreSlim _slots = new(MaxConcurrentRequests, MaxConcurrentRequests);
     private HttpListener? _listener;
@@ -49,9 +50,11 @@ internal sealed partial class WebServer : IAsyncDisposable
     /// <param name="status">The status snapshot the page shows.</param>
     /// <param name="pairing">The pairing flow.</param>
     /// <param name="logger">Startup, shutdown and failed requests.</param>
+    /// <param name="time">Clock for Retry-After; the pairing service's clock, <see cref="TimeProvider.System"/> when null.</param>
     /// <exception cref="ArgumentException">The URL is not a plain http URL with a usable host.</exception>
-    public WebServer(Uri url, IAgentStatusSource status, IPairingService pairing, ILogger<WebServer> logger)
+    public WebServer(Uri url, IAgentStatusSource status, IPairingService pairing, ILogger<WebServer> logger, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         ArgumentNullException.ThrowIfNull(url);
         _ = ResolveBindAddress(url);
         _url = url;
@@ -392,7 +395,7 @@ internal sealed partial class WebServer : IAsyncDisposable
                     $"Wrong code. {outcome.AttemptsLeft} attempt{(outcome.AttemptsLeft == 1 ? "" : "s")} left.", token, outcome.AttemptsLeft).ConfigureAwait(false);
                 break;
             case PairingResult.LockedOut:
-                var wait = outcome.LockedUntil is { } until ? until - DateTimeOffset.UtcNow : TimeSpan.Zero;
+                var wait = outcome.LockedUntil is { } until ? until - _time.GetUtcNow() : TimeSpan.Zero;
                 response.Headers["Retry-After"] = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
                 await WriteErrorAsync(response, HttpStatusCode.TooManyRequests, "locked",
                     "Too many wrong codes. Pairing is locked for a while.", token, 0).ConfigureAwait(false);
