@@ -1,0 +1,96 @@
+using System.Security.Cryptography;
+using EdgeMeter.Crypto.Keys;
+using Org.BouncyCastle.Asn1.X9;
+using Org.BouncyCastle.Crypto.Digests;
+using Org.BouncyCastle.Crypto.EC;
+using Org.BouncyCastle.Crypto.Parameters;
+using Org.BouncyCastle.Crypto.Signers;
+using Org.BouncyCastle.Math;
+using Org.BouncyCastle.X509;
+
+namespace EdgeMeter.Crypto.Ocmf;
+
+/// <summary>
+/// The secp256r1 (P-256) key OCMF tools expect, kept like the device key: one 32-byte file, mode 0600,
+/// created atomically from the OS CSPRNG. Signatures are ECDSA with SHA-256 and an RFC 6979 k, DER-encoded.
+/// </summary>
+public sealed class OcmfKey
+{
+    private static readonly X9ECParameters Curve = CustomNamedCurves.GetByName("secp256r1");
+    private static readonly ECDomainParameters Domain = new(Curve.Curve, Curve.G, Curve.N, Curve.H);
+
+    private readonly ECPrivateKeyParameters _private;
+
+    private OcmfKey(BigInteger d)
+    {
+        _private = new ECPrivateKeyParameters(d, Domain);
+        var q = Domain.G.Multiply(d).Normalize();
+        PublicKey = new ECPublicKeyParameters(q, Domain);
+    }
+
+    /// <summary>Loads the key at <paramref name="path"/>, or makes and stores one.</summary>
+    /// <exception cref="KeyFileException">The file is accessible to group or others, malformed, or cannot be read or written.</exception>
+    public static OcmfKey LoadOrCreate(string path)
+    {
+        byte[] secret = KeyFile.LoadOrCreate(path, IsValid);
+        try
+        {
+            return new OcmfKey(new BigInteger(1, secret));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    /// <summary>A key from a 32-byte secret in memory (tests, provisioning).</summary>
+    public static OcmfKey FromSecret(ReadOnlySpan<byte> secret32)
+    {
+        if (secret32.Length != 32 || !IsValid(secret32.ToArray()))
+            throw new ArgumentException("A P-256 private key is 32 bytes in [1, n).", nameof(secret32));
+        return new OcmfKey(new BigInteger(1, secret32));
+    }
+
+    /// <summary>The public key.</summary>
+    public ECPublicKeyParameters PublicKey { get; }
+
+    /// <summary>The public key as DER SubjectPublicKeyInfo in hex, the form OCMF verifiers (Transparenzsoftware) take.</summary>
+    public string PublicKeyDerHex =>
+        Convert.ToHexStringLower(SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(PublicKey).GetDerEncoded());
+
+    /// <summary>ECDSA-secp256r1-SHA256 over <paramref name="data"/>; DER-encoded (r, s).</summary>
+    public byte[] Sign(ReadOnlySpan<byte> data)
+    {
+        var digest = SHA256.HashData(data);
+        var signer = new ECDsaSigner(new HMacDsaKCalculator(new Sha256Digest()));
+        signer.Init(true, _private);
+        var rs = signer.GenerateSignature(digest);
+        return StandardDsaEncoding.Instance.Encode(Domain.N, rs[0], rs[1]);
+    }
+
+    /// <summary>Verifies a DER signature over <paramref name="data"/> with <paramref name="publicKey"/>.</summary>
+    public static bool Verify(ECPublicKeyParameters publicKey, ReadOnlySpan<byte> data, byte[] derSignature)
+    {
+        ArgumentNullException.ThrowIfNull(publicKey);
+        try
+        {
+            var rs = StandardDsaEncoding.Instance.Decode(Domain.N, derSignature);
+            var verifier = new ECDsaSigner();
+            verifier.Init(false, publicKey);
+            return verifier.VerifySignature(SHA256.HashData(data), rs[0], rs[1]);
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The owner's identifier in logs: the public key's fingerprint, never the secret.</summary>
+    public override string ToString() => "P-256 " + PublicKeyDerHex[^16..];
+
+    private static bool IsValid(byte[] secret)
+    {
+        var d = new BigInteger(1, secret);
+        return d.SignValue > 0 && d.CompareTo(Domain.N) < 0;
+    }
+}

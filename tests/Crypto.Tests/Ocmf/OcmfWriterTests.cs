@@ -1,0 +1,55 @@
+using System.Text.Json;
+using EdgeMeter.Crypto.Keys;
+using EdgeMeter.Crypto.Ocmf;
+using EdgeMeter.Crypto.Records;
+using EdgeMeter.Crypto.Signing;
+
+namespace EdgeMeter.Crypto.Tests.Ocmf;
+
+public class OcmfWriterTests
+{
+    private static readonly OcmfContext Context = new("0x" + new string('a', 40), "GW-0001", "0.1.0");
+
+    [Fact]
+    public void Formats_a_signed_ocmf_record_that_verifies_and_fails_when_altered()
+    {
+        var key = OcmfKey.FromSecret(TestRecords.Secret(0x21));
+        var record = TestRecords.Reading(Context.GatewayId, 17, new byte[32], value: 123_456_789);
+        string ocmf = OcmfWriter.Format(record, Context, key);
+
+        Assert.StartsWith("OCMF|{", ocmf, StringComparison.Ordinal);
+        Assert.Contains("|{\"SA\":\"ECDSA-secp256r1-SHA256\",\"SD\":\"30", ocmf, StringComparison.Ordinal);
+        Assert.True(OcmfWriter.Verify(ocmf, key.PublicKey));
+        Assert.False(OcmfWriter.Verify(ocmf.Replace("123456.789", "123456.788", StringComparison.Ordinal), key.PublicKey));
+        Assert.False(OcmfWriter.Verify(ocmf, OcmfKey.FromSecret(TestRecords.Secret(0x22)).PublicKey));
+    }
+
+    [Fact]
+    public void Payload_carries_value_unit_obis_pagination_and_time_status()
+    {
+        var record = TestRecords.Reading(Context.GatewayId, 17, new byte[32], value: -1_234) with { TimeStatus = TimeStatus.Unsynchronised, GatewayTimeMs = 1_532_438_524_000 };
+        using var doc = JsonDocument.Parse(OcmfWriter.Payload(record, Context));
+        var root = doc.RootElement;
+        Assert.Equal("F17", root.GetProperty("PG").GetString());
+        Assert.Equal("EM-3PH-0042", root.GetProperty("MS").GetString());
+        var reading = root.GetProperty("RD")[0];
+        Assert.Equal("-1.234", reading.GetProperty("RV").GetRawText());
+        Assert.Equal("Wh", reading.GetProperty("RU").GetString());
+        Assert.Equal("1-0:1.8.0", reading.GetProperty("RI").GetString());
+        Assert.Equal("2018-07-24T13:22:04,000+0000 U", reading.GetProperty("TM").GetString());
+    }
+
+    [Fact]
+    public void Old_key_signs_the_rotation_to_the_new_address()
+    {
+        using var oldKey = FileDeviceKey.FromSecret(TestRecords.Secret(0x31));
+        using var newKey = FileDeviceKey.FromSecret(TestRecords.Secret(0x32));
+        var domain = Eip712Domain.ForReadings(1);
+        var statement = KeyRotation.Create(oldKey, newKey, domain, 1_767_225_600_000, 4711);
+
+        Assert.Equal((oldKey.Address, newKey.Address), (statement.Previous, statement.Next));
+        Assert.True(KeyRotation.Verify(statement, domain));
+        Assert.False(KeyRotation.Verify(statement with { Next = oldKey.Address }, domain));
+        Assert.False(KeyRotation.Verify(statement with { LastSequence = 4712 }, domain));
+    }
+}
