@@ -256,6 +256,27 @@ internal static class FactorJson
     /// Parses an ISO-8601 timestamp that carries an offset (<c>Z</c> or <c>±hh:mm</c>): <c>yyyy-MM-ddTHH:mm[:ss[.fffffff]]</c>
     /// followed by the offset.
     /// </summary>
+    /// <summary>Writes events in the form <see cref="ParseEvents(ReadOnlyMemory{byte}, string)"/> reads.</summary>
+    public static byte[] WriteEvents(IEnumerable<FactorEvent> events)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartArray();
+            foreach (var ev in events)
+            {
+                w.WriteStartObject();
+                w.WriteString("id", ev.Id);
+                w.WriteString("kind", FactorEvent.KindName(ev.Kind));
+                w.WriteString("start", ev.Start.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz", CultureInfo.InvariantCulture));
+                w.WriteString("end", ev.End.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFFzzz", CultureInfo.InvariantCulture));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
     public static bool TryParseTimestamp(string text, out DateTimeOffset value)
     {
         value = default;

@@ -148,11 +148,12 @@ internal sealed class IntervalAccumulator
     /// The complete intervals, oldest first: those that end at or before every active channel's newest reading
     /// (a channel is active when it reported within the hour before the newest reading of any channel).
     /// </summary>
-    public IReadOnlyList<ConsumptionInterval> CompleteIntervals()
+    /// <param name="includeCurrent">Also the interval in progress, with what it holds so far (a provisional view).</param>
+    public IReadOnlyList<ConsumptionInterval> CompleteIntervals(bool includeCurrent = false)
     {
         lock (_gate)
         {
-            var end = CompleteBeforeTicks();
+            var end = includeCurrent ? long.MaxValue : CompleteBeforeTicks();
             var list = new List<ConsumptionInterval>(_buckets.Count);
             foreach (var (start, bucket) in _buckets)
             {
@@ -167,21 +168,21 @@ internal sealed class IntervalAccumulator
     }
 
     /// <summary>Computes <paramref name="month"/> from the complete intervals.</summary>
-    public FactorResult Compute(FactorMonth month, FactorParams p, IReadOnlyList<FactorEvent> events, decimal congestionCarryIn = 0m) =>
-        FactorCalculator.Compute(month, p, CompleteIntervals(), events, congestionCarryIn);
+    public FactorResult Compute(FactorMonth month, FactorParams p, IReadOnlyList<FactorEvent> events, decimal congestionCarryIn = 0m, bool includeCurrent = false) =>
+        FactorCalculator.Compute(month, p, CompleteIntervals(includeCurrent), events, congestionCarryIn);
 
     /// <summary>
     /// This month's provisional tokens for the status page and LCD (the month of <paramref name="now"/>, default the newest
     /// reading, in the parameters' zone); null before the first reading. Quantities rounded to 6 places.
     /// </summary>
-    public ProvisionalTokens? Provisional(FactorParams p, IReadOnlyList<FactorEvent> events, decimal congestionCarryIn = 0m, DateTimeOffset? now = null)
+    public ProvisionalTokens? Provisional(FactorParams p, IReadOnlyList<FactorEvent> events, decimal congestionCarryIn = 0m, DateTimeOffset? now = null, bool includeCurrent = false)
     {
         ArgumentNullException.ThrowIfNull(p);
         if ((now ?? LatestReadingTime) is not { } at)
         {
             return null;
         }
-        var r = Compute(FactorMonth.Of(at, p.TimeZone), p, events, congestionCarryIn);
+        var r = Compute(FactorMonth.Of(at, p.TimeZone), p, events, congestionCarryIn, includeCurrent);
         return new ProvisionalTokens
         {
             Month = r.Month.ToString(),
@@ -199,11 +200,11 @@ internal sealed class IntervalAccumulator
     /// Computes <paramref name="month"/> and wraps it in a claim listing the readings that fed the intervals it looked at
     /// (the month, its 10-day baseline history and the fallback windows of its events).
     /// </summary>
-    public TokenClaim BuildClaim(string device, FactorMonth month, FactorParams p, IReadOnlyList<FactorEvent> events, decimal congestionCarryIn = 0m)
+    public TokenClaim BuildClaim(string device, FactorMonth month, FactorParams p, IReadOnlyList<FactorEvent> events, decimal congestionCarryIn = 0m, bool includeCurrent = false)
     {
         ArgumentNullException.ThrowIfNull(p);
         ArgumentNullException.ThrowIfNull(events);
-        var result = Compute(month, p, events, congestionCarryIn);
+        var result = Compute(month, p, events, congestionCarryIn, includeCurrent);
         var monthStart = month.StartIn(p.TimeZone);
         var from = monthStart.AddDays(-FactorCalculator.BaselineDays).UtcTicks;
         var windowTicks = FactorCalculator.WindowLengths * _intervalTicks;

@@ -27,7 +27,10 @@ internal sealed class BootCounter
 /// <summary>Writes a file so that a crash leaves either the old or the new content, never a torn one.</summary>
 internal static class AtomicFile
 {
-    public static void WriteAllText(string path, string content, UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite)
+    public static void WriteAllText(string path, string content, UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite) =>
+        WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(content), mode);
+
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes, UnixFileMode mode = UnixFileMode.UserRead | UnixFileMode.UserWrite)
     {
         var temp = path + ".tmp";
         using (var stream = new FileStream(temp, new FileStreamOptions
@@ -37,7 +40,6 @@ internal static class AtomicFile
                    UnixCreateMode = mode,
                }))
         {
-            var bytes = System.Text.Encoding.UTF8.GetBytes(content);
             stream.Write(bytes);
             stream.Flush(flushToDisk: true);
         }

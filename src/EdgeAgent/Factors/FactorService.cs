@@ -1,0 +1,171 @@
+using System.Text;
+using EdgeMeter.Agent.Status;
+using EdgeMeter.Agent.Storage;
+using EdgeMeter.Agent.Sync;
+using EdgeMeter.Crypto.Records;
+using Microsoft.Extensions.Logging;
+
+namespace EdgeMeter.Agent.Factors;
+
+/// <summary>
+/// The agent's live side of the token economy: accumulates the signed energy readings into intervals, keeps the
+/// factor parameters and the grid events, and builds the month's claim. Parameters and events change only through
+/// messages signed by the operator recorded at pairing; anything else is rejected and logged, and changes nothing.
+/// Accepted parameters and events are kept in the data directory, so a restart does not fall back to defaults.
+/// </summary>
+internal sealed partial class FactorService
+{
+    public const string ParamsFile = "factor-params.json";
+    public const string EventsFile = "factor-events.json";
+
+    /// <summary>Development defaults until the operator sends parameters; a consumer in UTC.</summary>
+    public const string DefaultParamsJson = """
+        {"version":0,"timeZone":"UTC","role":"consumer","alpha":1,"beta":1,"gamma":1,"delta":0.01,
+         "efGridKgPerKwh":0.4,"f1":0.1,"f2":0.3,"mu":100,"lambda":100,"nMax":50,
+         "congestionSteps":[{"minKw":0.5,"factor":1},{"minKw":2,"factor":2}],
+         "congestionThreshold":1,"tokensPerCongestionThreshold":5}
+        """;
+
+    private readonly string _dataDirectory;
+    private readonly Func<string?> _operatorAddress;
+    private readonly ILogger<FactorService> _log;
+    private readonly Lock _gate = new();
+    private readonly List<FactorEvent> _events = [];
+    private byte[] _eventsJson = "[]"u8.ToArray();
+
+    public FactorService(string dataDirectory, int intervalMinutes, bool includeCurrentInterval, Func<string?> operatorAddress, ILogger<FactorService> log)
+    {
+        _dataDirectory = dataDirectory;
+        _operatorAddress = operatorAddress;
+        _log = log;
+        Accumulator = new IntervalAccumulator(intervalMinutes);
+        IncludeCurrentInterval = includeCurrentInterval;
+        var paramsPath = Path.Combine(dataDirectory, ParamsFile);
+        Params = FactorJson.ParseParams(File.Exists(paramsPath) ? File.ReadAllBytes(paramsPath) : Encoding.UTF8.GetBytes(DefaultParamsJson));
+        var eventsPath = Path.Combine(dataDirectory, EventsFile);
+        if (File.Exists(eventsPath))
+        {
+            _eventsJson = File.ReadAllBytes(eventsPath);
+            _events.AddRange(FactorJson.ParseEvents(_eventsJson));
+        }
+    }
+
+    public IntervalAccumulator Accumulator { get; }
+
+    /// <summary>Count the interval in progress too (the demo, whose minutes are short); claims at month end never need it.</summary>
+    public bool IncludeCurrentInterval { get; }
+
+    public FactorParams Params { get; private set; }
+
+    public IReadOnlyList<FactorEvent> Events
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _events];
+        }
+    }
+
+    /// <summary>Feeds a cycle's signed readings.</summary>
+    public void Add(IReadOnlyList<SignedReading> readings)
+    {
+        foreach (var r in readings)
+            Accumulator.Add(r.Record);
+    }
+
+    public ProvisionalTokens? Provisional() => Accumulator.Provisional(Params, Events, now: null, includeCurrent: IncludeCurrentInterval);
+
+    /// <summary>The claim for the month of <paramref name="at"/> (default: the newest reading), or null before any reading.</summary>
+    public TokenClaim? BuildClaim(string device, DateTimeOffset? at = null)
+    {
+        if ((at ?? Accumulator.LatestReadingTime) is not { } when)
+            return null;
+        return Accumulator.BuildClaim(device, FactorMonth.Of(when, Params.TimeZone), Params, Events, includeCurrent: IncludeCurrentInterval);
+    }
+
+    /// <summary>
+    /// Handles a downlink message on the params or events topic. Returns true when it was accepted.
+    /// </summary>
+    public bool HandleOperatorMessage(string kind, ReadOnlySpan<byte> envelope)
+    {
+        var operatorAddress = _operatorAddress();
+        if (operatorAddress is null)
+        {
+            LogRejected(kind, "the gateway is not paired, so no operator key is known");
+            return false;
+        }
+        if (!SignedEnvelope.TryOpen(envelope, out var payload, out var signer, out var reason))
+        {
+            LogRejected(kind, reason);
+            return false;
+        }
+        if (!string.Equals(signer, operatorAddress, StringComparison.OrdinalIgnoreCase))
+        {
+            LogRejected(kind, $"signed by {signer}, not by the paired operator {operatorAddress}");
+            return false;
+        }
+        try
+        {
+            if (kind == "params")
+                return AcceptParams(payload);
+            if (kind == "events")
+                return AcceptEvents(payload);
+            LogRejected(kind, "unknown message kind");
+            return false;
+        }
+        catch (FactorInputException e)
+        {
+            LogRejected(kind, $"{e.Field}: {e.Reason}");
+            return false;
+        }
+    }
+
+    private bool AcceptParams(byte[] payload)
+    {
+        var incoming = FactorJson.ParseParams(payload);
+        lock (_gate)
+        {
+            // A replayed older (or the same) version must not roll the parameters back.
+            if (incoming.Version <= Params.Version)
+            {
+                LogRejected("params", $"version {incoming.Version} is not newer than the current {Params.Version}");
+                return false;
+            }
+            AtomicFile.WriteAllBytes(Path.Combine(_dataDirectory, ParamsFile), payload);
+            Params = incoming;
+        }
+        LogParamsAccepted(incoming.Version);
+        return true;
+    }
+
+    private bool AcceptEvents(byte[] payload)
+    {
+        var incoming = FactorJson.ParseEvents(payload);
+        lock (_gate)
+        {
+            var added = 0;
+            foreach (var e in incoming)
+            {
+                if (_events.Any(x => x.Id == e.Id))
+                    continue;
+                _events.Add(e);
+                added++;
+            }
+            if (added == 0)
+                return true;
+            _eventsJson = FactorJson.WriteEvents(_events);
+            AtomicFile.WriteAllBytes(Path.Combine(_dataDirectory, EventsFile), _eventsJson);
+            LogEventsAccepted(added, _events.Count);
+        }
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected operator {Kind} message: {Reason}; nothing changed")]
+    private partial void LogRejected(string kind, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Accepted operator parameters version {Version}")]
+    private partial void LogParamsAccepted(long version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Accepted {Added} operator events ({Total} known)")]
+    private partial void LogEventsAccepted(int added, int total);
+}
