@@ -219,3 +219,39 @@ public sealed class DisplayPresenterTests
         Assert.Equal("balance", _screen.Page);
     }
 }
+
+public sealed class DisplayPresenterLoopTests
+{
+    private sealed class FailingDisplay : ITextDisplay
+    {
+        public int Rows => 2;
+
+        public int Columns => 16;
+
+        public int Calls { get; private set; }
+
+        public void Show(IReadOnlyList<string> lines, string page = "")
+        {
+            Calls++;
+            throw new IOException("Error 121 performing I2C data transfer.");
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
+    public async Task Run_loop_survives_a_failing_display_and_stops_on_cancellation()
+    {
+        var display = new FailingDisplay();
+        var presenter = new DisplayPresenter(display, new FakeStatusSource(TestStatus.Household()), new StubPairing(), TimeProvider.System);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+
+        // Already cancelled: one render attempt (which fails quietly), then a clean return instead of an exception.
+        await presenter.RunAsync(TimeSpan.FromSeconds(1), cts.Token);
+
+        Assert.Equal(1, display.Calls);
+    }
+}
