@@ -255,3 +255,32 @@ public sealed class DisplayPresenterLoopTests
         Assert.Equal(1, display.Calls);
     }
 }
+
+public sealed class DisplayPresenterPairingTests : IDisposable
+{
+    /// <summary>A clock that moves a millisecond every time it is read, like a real one between two calls.</summary>
+    private sealed class TickingTimeProvider(DateTimeOffset start) : TimeProvider
+    {
+        private DateTimeOffset _now = start;
+
+        public override DateTimeOffset GetUtcNow() => _now += TimeSpan.FromMilliseconds(1);
+    }
+
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "edgemeter-presenter-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Freshly_issued_code_shows_ten_minutes_not_eleven()
+    {
+        var time = new TickingTimeProvider(TestStatus.At);
+        var pairing = new FilePairingService(_dir, time, Microsoft.Extensions.Logging.Abstractions.NullLogger<FilePairingService>.Instance);
+        var screen = new ScreenRecorder();
+        var presenter = new DisplayPresenter(screen, new FakeStatusSource(TestStatus.Household(paired: false)), pairing, time);
+
+        presenter.Render();
+
+        var code = pairing.CodeForDisplay()!.Code;
+        Assert.Equal([$"Pair code {code}", "valid 10 min    "], screen.Screen);
+    }
+}
