@@ -12,7 +12,8 @@ internal static partial class DisplayFactory
     /// <summary>
     /// Returns an initialised <see cref="Hd44780Lcd"/> on <c>/dev/i2c-<paramref name="i2cBus"/></c> at
     /// <paramref name="address"/>, or a <see cref="ConsoleDisplay"/> on stdout when the bus device is missing or
-    /// nothing acknowledges the address. Configuration errors (sizes, address range) throw.
+    /// nothing acknowledges the address. Configuration errors (sizes, address range) throw. The caller owns (disposes)
+    /// the returned display.
     /// </summary>
     /// <param name="i2cBus">Bus number: 1 on a Raspberry Pi header (pins 3/5).</param>
     /// <param name="address">7-bit backpack address: 0x27 (PCF8574) or 0x3F (PCF8574A) usually.</param>

@@ -57,8 +57,13 @@ internal sealed partial class DisplayPresenter
     /// <exception cref="IOException">The display stopped answering.</exception>
     public void Render()
     {
+        var code = _pairing.CodeForDisplay();
+        var state = _pairing.GetState();
+        var status = _status.Current;
+
+        // Read the clock after the pairing service may have issued a code, or a fresh code would show "11 min".
         var now = _time.GetUtcNow();
-        var pages = BuildPages(_status.Current, _pairing.CodeForDisplay(), _pairing.GetState(), now, _display.Columns);
+        var pages = BuildPages(status, code, state, now, _display.Columns);
         int perScreen = Math.Max(1, _display.Rows / 2);
 
         int index = _currentId is null ? -1 : pages.FindIndex(p => p.Id == _currentId);
@@ -113,6 +118,15 @@ internal sealed partial class DisplayPresenter
                 {
                     _displayFailing = true;
                     LogDisplayFailed(_logger, e.Message);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A bug in a status source must not stop the display for good; log it once per outage, like above.
+                if (!_displayFailing)
+                {
+                    _displayFailing = true;
+                    LogRenderFailed(_logger, e);
                 }
             }
         }
@@ -263,6 +277,9 @@ internal sealed partial class DisplayPresenter
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The display stopped answering ({Reason}); retrying quietly")]
     private static partial void LogDisplayFailed(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Rendering the display failed; retrying quietly")]
+    private static partial void LogRenderFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The display answers again")]
     private static partial void LogDisplayBack(ILogger logger);

@@ -219,3 +219,68 @@ public sealed class DisplayPresenterTests
         Assert.Equal("balance", _screen.Page);
     }
 }
+
+public sealed class DisplayPresenterLoopTests
+{
+    private sealed class FailingDisplay : ITextDisplay
+    {
+        public int Rows => 2;
+
+        public int Columns => 16;
+
+        public int Calls { get; private set; }
+
+        public void Show(IReadOnlyList<string> lines, string page = "")
+        {
+            Calls++;
+            throw new IOException("Error 121 performing I2C data transfer.");
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
+    public async Task Run_loop_survives_a_failing_display_and_stops_on_cancellation()
+    {
+        var display = new FailingDisplay();
+        var presenter = new DisplayPresenter(display, new FakeStatusSource(TestStatus.Household()), new StubPairing(), TimeProvider.System);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+
+        // Already cancelled: one render attempt (which fails quietly), then a clean return instead of an exception.
+        await presenter.RunAsync(TimeSpan.FromSeconds(1), cts.Token);
+
+        Assert.Equal(1, display.Calls);
+    }
+}
+
+public sealed class DisplayPresenterPairingTests : IDisposable
+{
+    /// <summary>A clock that moves a millisecond every time it is read, like a real one between two calls.</summary>
+    private sealed class TickingTimeProvider(DateTimeOffset start) : TimeProvider
+    {
+        private DateTimeOffset _now = start;
+
+        public override DateTimeOffset GetUtcNow() => _now += TimeSpan.FromMilliseconds(1);
+    }
+
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "edgemeter-presenter-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Freshly_issued_code_shows_ten_minutes_not_eleven()
+    {
+        var time = new TickingTimeProvider(TestStatus.At);
+        var pairing = new FilePairingService(_dir, time, Microsoft.Extensions.Logging.Abstractions.NullLogger<FilePairingService>.Instance);
+        var screen = new ScreenRecorder();
+        var presenter = new DisplayPresenter(screen, new FakeStatusSource(TestStatus.Household(paired: false)), pairing, time);
+
+        presenter.Render();
+
+        var code = pairing.CodeForDisplay()!.Code;
+        Assert.Equal([$"Pair code {code}", "valid 10 min    "], screen.Screen);
+    }
+}
