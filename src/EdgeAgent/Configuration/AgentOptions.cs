@@ -29,6 +29,20 @@ internal sealed class AgentOptions
     public DisplayOptions Display { get; set; } = new();
 
     public StorageOptions Storage { get; set; } = new();
+
+    public FactorsOptions Factors { get; set; } = new();
+}
+
+internal sealed class FactorsOptions
+{
+    /// <summary>Length of a consumption interval in minutes; must divide a day.</summary>
+    public int IntervalMinutes { get; set; } = 15;
+
+    /// <summary>Also send the month's provisional claim every this many seconds; 0: only at month end.</summary>
+    public int ClaimEverySeconds { get; set; }
+
+    /// <summary>Count the interval in progress in provisional figures and claims (for demonstrations with short intervals).</summary>
+    public bool IncludeCurrentInterval { get; set; }
 }
 
 /// <summary>One meter on a bus.</summary>

@@ -92,6 +92,12 @@ internal static partial class AgentOptionsValidator
         if (d.Rows is < 1 or > 4)
             Fail("display.rows", $"must be 1..4 (got {d.Rows})");
 
+        var f = o.Factors;
+        if (f.IntervalMinutes <= 0 || 1440 % f.IntervalMinutes != 0)
+            Fail("factors.intervalMinutes", $"must divide a day: 1, 5, 15, 30, 60, ... (got {f.IntervalMinutes})");
+        if (f.ClaimEverySeconds < 0)
+            Fail("factors.claimEverySeconds", $"must not be negative (got {f.ClaimEverySeconds})");
+
         if (o.Storage.MinFreeMegabytes < 1)
             Fail("storage.minFreeMegabytes", $"must be at least 1 (got {o.Storage.MinFreeMegabytes})");
         if (o.Storage.RetainConfirmedDays < 0)

@@ -73,6 +73,9 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
                 ],
                 Mqtt = mqtt,
                 Http = new HttpOptions { Url = settings.HttpUrl },
+                // The demo's day lasts a minute: one-minute intervals, the interval in progress counted, and a
+                // provisional claim every few seconds so the ledger's balance moves while you watch.
+                Factors = new FactorsOptions { IntervalMinutes = 1, IncludeCurrentInterval = true, ClaimEverySeconds = 5 },
             };
             // The LCD mirror goes to stderr with the logs: stdout carries only the final JSON line.
             await using var agent = new AgentRuntime(options, loggers, displayMirror: Console.Error);

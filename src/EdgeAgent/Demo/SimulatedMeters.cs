@@ -23,6 +23,7 @@ internal sealed class SimulatedMeters : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly TimeProvider _time;
     private Task? _loop;
+    private readonly DateTimeOffset _started;
     private decimal _gridImportWh = 1_234_567m;
     private decimal _gridExportWh = 345_678m;
     private decimal _pvWh = 456_789m;
@@ -30,6 +31,7 @@ internal sealed class SimulatedMeters : IAsyncDisposable
     public SimulatedMeters(TimeProvider? time = null)
     {
         _time = time ?? TimeProvider.System;
+        _started = _time.GetUtcNow();
         _server = new ModbusTcpServer(new IPEndPoint(IPAddress.Loopback, 0), new Dictionary<byte, ModbusRegisterBank> { [GridUnit] = _grid, [PvUnit] = _pv });
     }
 
@@ -68,8 +70,9 @@ internal sealed class SimulatedMeters : IAsyncDisposable
     private void Update(TimeSpan elapsed)
     {
         // One demo minute is one day: the sun rises, peaks and sets; the household's load wanders around 800 W.
+        // The demo day starts mid-morning, so the first minute shows the sun's effect rather than a night.
         var now = _time.GetUtcNow();
-        var dayPhase = (now.ToUnixTimeMilliseconds() % 60_000) / 60_000.0;
+        var dayPhase = ((now - _started).TotalMilliseconds + 21_000) % 60_000 / 60_000.0;
         var pvW = (decimal)Math.Round(Math.Max(0, Math.Sin((dayPhase - 0.25) * 2 * Math.PI)) * 3200, 1);
         var loadW = (decimal)Math.Round(800 + 400 * Math.Sin(now.ToUnixTimeMilliseconds() / 7000.0), 1);
         var gridW = loadW - pvW;

@@ -1,5 +1,6 @@
 using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Agent.Display;
+using EdgeMeter.Agent.Factors;
 using EdgeMeter.Agent.Metering;
 using EdgeMeter.Agent.Pairing;
 using EdgeMeter.Agent.Status;
@@ -48,13 +49,17 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         Store = new RecordStore(options.DataDirectory);
         Boot = BootCounter.Increment(options.DataDirectory);
         Pairing = new FilePairingService(options.DataDirectory, _time, loggers.CreateLogger<FilePairingService>());
+        Factors = new FactorService(options.DataDirectory, options.Factors.IntervalMinutes, options.Factors.IncludeCurrentInterval,
+            () => Pairing.GetState().OperatorAddress, loggers.CreateLogger<FactorService>());
         Meters = options.Meters.Select(m => new MeterChannel(m, RegisterMaps.Resolve(m.Map))).ToList();
         Poller = new MeterPoller(Meters, _connections.ReadAsync, Store, Signer, () => TimeStatusNow(), Metrics, _time, loggers.CreateLogger<MeterPoller>());
         if (!string.IsNullOrEmpty(options.Mqtt.Broker))
         {
             Uplink = new MqttUplink(options.Mqtt, Store, Key.Address, options.ChainId, Metrics, Boot, loggers.CreateLogger<MqttUplink>());
             Poller.Stored += _ => Uplink.Notify();
+            Uplink.Downlink += (topic, payload) => Factors.HandleOperatorMessage(topic[(topic.LastIndexOf('/') + 1)..], payload.Span);
         }
+        Poller.Stored += Factors.Add;
     }
 
     public IDeviceKey Key { get; }
@@ -74,6 +79,8 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     public PipelineMetrics Metrics { get; } = new();
 
     public FilePairingService Pairing { get; }
+
+    public FactorService Factors { get; }
 
     /// <summary>The local page, once started; null when <c>http.url</c> is empty.</summary>
     public WebServer? Web { get; private set; }
@@ -97,7 +104,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
 
         using var uplinkStop = new CancellationTokenSource();
         var uplink = Uplink?.RunAsync(uplinkStop.Token) ?? Task.CompletedTask;
-        await Task.WhenAll(Poller.RunAsync(TimeSpan.FromSeconds(_options.PollIntervalSeconds), ct), RetentionLoopAsync(ct)).ConfigureAwait(false);
+        await Task.WhenAll(Poller.RunAsync(TimeSpan.FromSeconds(_options.PollIntervalSeconds), ct), RetentionLoopAsync(ct), ClaimLoopAsync(ct)).ConfigureAwait(false);
 
         // Stopping (SIGTERM, end of demo): no new readings; give the uplink a moment to hand the outbox to the
         // ledger. What it cannot send stays on disk for the next start.
@@ -131,6 +138,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         Counters = Metrics.Snapshot(Store.PendingCount),
         UplinkConnected = Uplink?.Connected ?? false,
         ConfirmedBalance = Uplink?.ConfirmedBalance,
+        Provisional = Factors.Provisional(),
         Pairing = Pairing.Status,
     };
 
@@ -159,6 +167,59 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
                 return Decimals.FromScaled(v.Mantissa, v.Scaler);
         }
         return null;
+    }
+
+    /// <summary>
+    /// Sends the month's claim when the month (in the parameters' zone) turns, for the month that ended, and every
+    /// <see cref="FactorsOptions.ClaimEverySeconds"/> for the month so far. The ledger keeps the latest per month.
+    /// </summary>
+    private async Task ClaimLoopAsync(CancellationToken ct)
+    {
+        if (Uplink is null)
+            return;
+        var every = _options.Factors.ClaimEverySeconds > 0 ? TimeSpan.FromSeconds(_options.Factors.ClaimEverySeconds) : TimeSpan.FromMinutes(1);
+        using var timer = new PeriodicTimer(every < TimeSpan.FromMinutes(1) ? every : TimeSpan.FromMinutes(1), _time);
+        FactorMonth? month = null;
+        var lastSent = _time.GetUtcNow();
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                if (Factors.Accumulator.LatestReadingTime is not { } latest)
+                    continue;
+                var now = FactorMonth.Of(latest, Factors.Params.TimeZone);
+                if (month is { } previous && previous != now)
+                    await SendClaimAsync(previous.StartIn(Factors.Params.TimeZone), ct).ConfigureAwait(false);
+                month = now;
+                if (_options.Factors.ClaimEverySeconds > 0 && _time.GetUtcNow() - lastSent >= every)
+                {
+                    lastSent = _time.GetUtcNow();
+                    await SendClaimAsync(latest, ct).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Builds, signs and publishes the claim for the month of <paramref name="at"/>; false when there is nothing to claim or no uplink.</summary>
+    public async Task<bool> SendClaimAsync(DateTimeOffset? at, CancellationToken ct)
+    {
+        if (Uplink is null || Factors.BuildClaim(Key.Address, at) is not { } claim)
+            return false;
+        var envelope = SignedEnvelope.Create(claim.ToCanonicalJson(), Key);
+        try
+        {
+            await Uplink.PublishClaimAsync(envelope, ct).ConfigureAwait(false);
+            LogClaimSent(claim.Result.Month.ToString(), claim.Result.TotalTokens);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or MQTTnet.Exceptions.MqttCommunicationException)
+        {
+            LogClaimFailed(e.Message);
+            return false;
+        }
     }
 
     /// <summary>
@@ -205,6 +266,12 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
 
     [LoggerMessage(Level = LogLevel.Information, Message = "EdgeMeter {Device} starting: {Meters} meters, chain at seq {Seq}, {Pending} records pending")]
     private partial void LogStarting(string device, int meters, ulong seq, long pending);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sent token claim for {Month}: {Tokens} tokens")]
+    private partial void LogClaimSent(string month, long tokens);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Token claim not sent, will be sent again: {Reason}")]
+    private partial void LogClaimFailed(string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Local page at {Url}")]
     private partial void LogWeb(string url);

@@ -237,6 +237,12 @@ internal sealed partial class MqttUplink : IAsyncDisposable
         _wake.Release();
     }
 
+    /// <summary>Publishes a signed claim envelope (QoS 1). Throws when the uplink is down; the caller sends it again later.</summary>
+    public Task PublishClaimAsync(byte[] envelope, CancellationToken ct) =>
+        _client.IsConnected
+            ? PublishAsync(Topics.Claim(_device), envelope, retain: false, ct)
+            : throw new InvalidOperationException("uplink is not connected");
+
     private async Task PublishAsync(string topic, byte[] payload, bool retain, CancellationToken ct)
     {
         var message = new MqttApplicationMessageBuilder()
