@@ -21,7 +21,8 @@ internal static class SignedEnvelope
         Span<byte> signature = stackalloc byte[65];
         key.SignDigest(digest, signature);
         var buffer = new ArrayBufferWriter<byte>(payloadUtf8.Length + 200);
-        using (var w = new Utf8JsonWriter(buffer))
+        // Relaxed escaping keeps the embedded JSON readable ("\"" rather than "\u0022"); the reader unescapes either.
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteString("payload", Encoding.UTF8.GetString(payloadUtf8));

@@ -124,4 +124,33 @@ public sealed class LedgerTests
         Assert.False(receipt.Accepted);
         Assert.StartsWith("malformed transaction", receipt.Reason, StringComparison.Ordinal);
     }
+
+    private static byte[] Claim(string device, string month, long tokens) => System.Text.Encoding.UTF8.GetBytes(
+        "{\"type\":\"edgemeter.token-claim\",\"version\":1,\"device\":\"" + device + "\",\"month\":\"" + month
+        + "\",\"result\":{\"carbonTokens\":" + tokens + ",\"congestionTokens\":0,\"totalTokens\":" + tokens + "}}");
+
+    [Fact]
+    public void Balance_is_the_sum_of_each_month_latest_claim_signed_by_the_device()
+    {
+        using var f = new Fixture();
+
+        Assert.Equal(12m, f.Ledger.HandleClaim(f.Device, SignedEnvelope.Create(Claim(f.Device, "2026-10", 12), f.Signer.Key)));
+        Assert.Equal(17m, f.Ledger.HandleClaim(f.Device, SignedEnvelope.Create(Claim(f.Device, "2026-11", 5), f.Signer.Key)));
+        // A newer claim for November replaces the earlier one rather than adding to it.
+        Assert.Equal(21m, f.Ledger.HandleClaim(f.Device, SignedEnvelope.Create(Claim(f.Device, "2026-11", 9), f.Signer.Key)));
+        Assert.Equal(21m, Assert.Single(f.Ledger.Summarise()).Balance);
+    }
+
+    [Fact]
+    public void A_claim_signed_by_another_key_or_for_another_device_is_rejected()
+    {
+        using var f = new Fixture();
+        using var other = new TempDir();
+        var stranger = Records.Signer(other.Path);
+
+        Assert.Null(f.Ledger.HandleClaim(f.Device, SignedEnvelope.Create(Claim(f.Device, "2026-11", 50), stranger.Key)));
+        Assert.Null(f.Ledger.HandleClaim(f.Device, System.Text.Encoding.UTF8.GetBytes("{\"payload\":\"{}\",\"signature\":\"0x00\"}")));
+        Assert.Null(f.Ledger.HandleClaim(stranger.Key.Address, SignedEnvelope.Create(Claim(f.Device, "2026-11", 50), stranger.Key)));
+        Assert.Empty(f.Ledger.Summarise());
+    }
 }
