@@ -108,3 +108,58 @@ public sealed class ShippedMapRoundTripTests
         Assert.InRange(reader.Plan.Blocks.Count, 1, 3);
     }
 }
+
+public sealed class ScannerTests
+{
+    private static IReadOnlyList<RegisterMap> AllMaps() => [.. RegisterMapCatalog.BuiltinNames.Select(RegisterMapCatalog.LoadBuiltin)];
+
+    private static ModbusRegisterBank Meter(RegisterMap map)
+    {
+        var bank = new ModbusRegisterBank();
+        TcpRoundTripTests.FillGaps(bank, map);
+        foreach (var probe in map.Probes)
+        {
+            bank.SetHoldingRegisters(probe.Address, [.. probe.Values]);
+        }
+
+        foreach (var r in map.Registers)
+        {
+            bank.SetQuantity(map, r.Quantity, r.Quantity.Contains("energy", StringComparison.Ordinal) ? 1000m : 1m);
+        }
+
+        return bank;
+    }
+
+    [Fact]
+    public async Task Scan_over_rtu_over_tcp_finds_each_meter_and_its_map_and_skips_silent_units()
+    {
+        var units = new Dictionary<byte, ModbusRegisterBank>
+        {
+            [3] = Meter(RegisterMapCatalog.LoadBuiltin("sunspec-meter-203")),
+            [5] = Meter(RegisterMapCatalog.LoadBuiltin("eastron-sdm630")),
+            [6] = Meter(RegisterMapCatalog.LoadBuiltin("abb-b23")),
+        };
+        units[6].SetDeviceIdentification("ABB", "B23 312-100", "1.2");
+        await using var server = new ModbusTcpServer(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0), units, ModbusFraming.Rtu);
+        server.Start();
+        await using var client = await ModbusClient.ConnectAsync(ModbusEndpoint.Parse($"rtu+tcp://127.0.0.1:{server.LocalEndPoint.Port}"),
+            new ModbusClientOptions { MaxRetries = 0 }, CancellationToken.None);
+
+        var found = new List<ModbusScanResult>();
+        for (byte u = 2; u <= 6; u++)
+        {
+            if (await ModbusScanner.ScanUnitAsync(client, u, AllMaps(), TimeSpan.FromMilliseconds(100), CancellationToken.None) is { } r)
+            {
+                found.Add(r);
+            }
+        }
+
+        Assert.Equal(new byte[] { 3, 5, 6 }, found.Select(r => r.Unit));
+        Assert.Equal("sunspec-meter-203", found[0].Map?.Name);
+        Assert.Equal("eastron-sdm630", found[1].Map?.Name);
+        Assert.Equal("abb-b23", found[2].Map?.Name);
+        Assert.Equal("ABB", found[2].Identification?.VendorName);
+        Assert.Equal(1, client.GetStatistics(2).Requests);
+        Assert.Equal(1, client.GetStatistics(4).Requests);
+    }
+}
