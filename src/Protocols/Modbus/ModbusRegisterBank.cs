@@ -104,7 +104,9 @@ public sealed class ModbusRegisterBank
             {
                 if (!target.TryGetValue(sfa, out ushort existing))
                 {
-                    existing = (ushort)(short)def.Scaler;
+                    // The exponent that puts one raw step at the recorded resolution (e.g. PF in percent: -3 + 2 = -1).
+                    int scaleExponent = (int)Math.Round(Math.Log10((double)def.Scale));
+                    existing = unchecked((ushort)(short)(def.Scaler - scaleExponent));
                     target[sfa] = existing;
                 }
 

@@ -1,5 +1,3 @@
-using System.Threading.Channels;
-
 namespace EdgeMeter.Protocols.Transport;
 
 /// <summary>
@@ -8,10 +6,8 @@ namespace EdgeMeter.Protocols.Transport;
 /// </summary>
 public sealed class InMemoryByteChannel : IByteChannel
 {
-    private readonly Channel<byte[]> _incoming = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ReceiveQueue _incoming = new();
     private InMemoryByteChannel _peer = null!;
-    private byte[]? _pending;
-    private int _pendingOffset;
 
     private InMemoryByteChannel(string description) => Description = description;
 
@@ -32,7 +28,7 @@ public sealed class InMemoryByteChannel : IByteChannel
     public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (!data.IsEmpty && !_peer._incoming.Writer.TryWrite(data.ToArray()))
+        if (!_peer._incoming.TryWrite(data.Span))
         {
             throw new IOException($"{Description}: peer closed");
         }
@@ -41,46 +37,16 @@ public sealed class InMemoryByteChannel : IByteChannel
     }
 
     /// <inheritdoc/>
-    public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
-    {
-        if (_pending is null)
-        {
-            try
-            {
-                _pending = await _incoming.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                _pendingOffset = 0;
-            }
-            catch (ChannelClosedException)
-            {
-                return 0;
-            }
-        }
-
-        int n = Math.Min(buffer.Length, _pending.Length - _pendingOffset);
-        _pending.AsMemory(_pendingOffset, n).CopyTo(buffer);
-        _pendingOffset += n;
-        if (_pendingOffset == _pending.Length)
-        {
-            _pending = null;
-        }
-
-        return n;
-    }
+    public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken) => _incoming.ReadAsync(buffer, cancellationToken);
 
     /// <inheritdoc/>
-    public void DiscardInput()
-    {
-        _pending = null;
-        while (_incoming.Reader.TryRead(out _))
-        {
-        }
-    }
+    public void DiscardInput() => _incoming.Discard();
 
     /// <inheritdoc/>
     public ValueTask DisposeAsync()
     {
-        _peer._incoming.Writer.TryComplete();
-        _incoming.Writer.TryComplete();
+        _peer._incoming.Complete();
+        _incoming.Complete();
         return ValueTask.CompletedTask;
     }
 }

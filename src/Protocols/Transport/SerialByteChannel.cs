@@ -9,6 +9,9 @@ namespace EdgeMeter.Protocols.Transport;
 public sealed class SerialByteChannel : IByteChannel
 {
     private readonly SerialPort _port;
+    private readonly ReceiveQueue _incoming = new();
+    private readonly CancellationTokenSource _closing = new();
+    private readonly Task _pump;
 
     /// <summary>Opens <paramref name="portName"/> with the given line settings (8 data bits unless told).</summary>
     public SerialByteChannel(string portName, int baudRate, Parity parity, StopBits stopBits, int dataBits = 8)
@@ -42,6 +45,7 @@ public sealed class SerialByteChannel : IByteChannel
             throw new IOException($"serial port {portName} cannot be opened: {e.Message}", e);
         }
 
+        _pump = PumpAsync(_closing.Token);
         BaudRate = baudRate;
         Description = $"serial://{portName}?baud={baudRate}";
     }
@@ -57,16 +61,53 @@ public sealed class SerialByteChannel : IByteChannel
         await _port.BaseStream.WriteAsync(data, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc/>
-    public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
-        await _port.BaseStream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+    public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken) => _incoming.ReadAsync(buffer, cancellationToken);
 
     /// <inheritdoc/>
-    public void DiscardInput() => _port.DiscardInBuffer();
-
-    /// <inheritdoc/>
-    public ValueTask DisposeAsync()
+    public void DiscardInput()
     {
+        _port.DiscardInBuffer();
+        _incoming.Discard();
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await _closing.CancelAsync().ConfigureAwait(false);
         _port.Dispose();
-        return ValueTask.CompletedTask;
+        try
+        {
+            await _pump.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // closing the port ends the pump's read
+        }
+
+        _closing.Dispose();
+    }
+
+    // One read is always outstanding on the port and never cancelled by a request timeout: a cancelled read on the
+    // Unix serial stream stays queued and would swallow the next answer. Timeouts cancel the queue read instead.
+    private async Task PumpAsync(CancellationToken cancellationToken)
+    {
+        var buffer = new byte[256];
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                int n = await _port.BaseStream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                _incoming.TryWrite(buffer.AsSpan(0, n));
+            }
+        }
+        finally
+        {
+            _incoming.Complete();
+        }
     }
 }

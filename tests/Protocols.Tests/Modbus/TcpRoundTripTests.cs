@@ -44,19 +44,122 @@ public sealed class TcpRoundTripTests
         Assert.Equal(1, client.GetStatistics(7).Requests);
     }
 
+    // Real meters answer for the unused registers a coalesced read spans; SunSpec scale factors are left for SetQuantity to choose.
     internal static void FillGaps(ModbusRegisterBank bank, RegisterMap map)
     {
+        var scaleFactors = map.Registers.Where(r => r.ScaleFactorAddress is not null).Select(r => r.ScaleFactorAddress!.Value).ToHashSet();
         foreach (var block in ModbusReadPlan.Create(map).Blocks)
         {
-            var zeros = new ushort[block.Count];
-            if (block.Function == ModbusFunction.ReadInputRegisters)
+            for (int a = block.Address; a < block.Address + block.Count; a++)
             {
-                bank.SetInputRegisters(block.Address, zeros);
-            }
-            else
-            {
-                bank.SetHoldingRegisters(block.Address, zeros);
+                if (scaleFactors.Contains((ushort)a))
+                {
+                    continue;
+                }
+
+                if (block.Function == ModbusFunction.ReadInputRegisters)
+                {
+                    bank.SetInputRegisters((ushort)a, 0);
+                }
+                else
+                {
+                    bank.SetHoldingRegisters((ushort)a, 0);
+                }
             }
         }
+    }
+}
+
+public sealed class ShippedMapRoundTripTests
+{
+    private static readonly Dictionary<string, decimal> Values = new()
+    {
+        ["voltage_l1"] = 230.1m, ["voltage_l2"] = 229.9m, ["voltage_l3"] = 231.4m,
+        ["current_l1"] = 5.12m, ["current_l2"] = 0.25m, ["current_l3"] = 16.08m,
+        ["active_power"] = 2300m, ["active_power_l1"] = 800m, ["active_power_l2"] = 700m, ["active_power_l3"] = 800m,
+        ["frequency"] = 49.9m, ["power_factor"] = 0.95m,
+        ["import_active_energy"] = 1234500m, ["export_active_energy"] = 98700m,
+    };
+
+    public static TheoryData<string> Maps() => [.. RegisterMapCatalog.BuiltinNames];
+
+    [Theory]
+    [MemberData(nameof(Maps))]
+    public async Task Every_quantity_of_the_shipped_map_reads_back_exactly_in_the_planned_number_of_requests(string name)
+    {
+        var map = RegisterMapCatalog.LoadBuiltin(name);
+        var bank = new ModbusRegisterBank();
+        TcpRoundTripTests.FillGaps(bank, map);
+        foreach (var r in map.Registers)
+        {
+            bank.SetQuantity(map, r.Quantity, Values[r.Quantity]);
+        }
+
+        await using var server = new ModbusTcpServer(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0), new Dictionary<byte, ModbusRegisterBank> { [1] = bank });
+        server.Start();
+        await using var client = await ModbusClient.ConnectAsync(ModbusEndpoint.Tcp("127.0.0.1", server.LocalEndPoint.Port), ModbusClientOptions.Default, CancellationToken.None);
+        var reader = new MeterReader(client, 1, map);
+
+        var readings = await reader.ReadAsync(CancellationToken.None);
+
+        Assert.Equal(map.Registers.Select(r => r.Quantity), readings.Select(r => r.Quantity));
+        Assert.All(readings, r => Assert.Equal(Values[r.Quantity], r.Value));
+        Assert.Equal(reader.Plan.Blocks.Count, client.GetStatistics(1).Requests);
+        Assert.InRange(reader.Plan.Blocks.Count, 1, 3);
+    }
+}
+
+public sealed class ScannerTests
+{
+    private static IReadOnlyList<RegisterMap> AllMaps() => [.. RegisterMapCatalog.BuiltinNames.Select(RegisterMapCatalog.LoadBuiltin)];
+
+    private static ModbusRegisterBank Meter(RegisterMap map)
+    {
+        var bank = new ModbusRegisterBank();
+        TcpRoundTripTests.FillGaps(bank, map);
+        foreach (var probe in map.Probes)
+        {
+            bank.SetHoldingRegisters(probe.Address, [.. probe.Values]);
+        }
+
+        foreach (var r in map.Registers)
+        {
+            bank.SetQuantity(map, r.Quantity, r.Quantity.Contains("energy", StringComparison.Ordinal) ? 1000m : 1m);
+        }
+
+        return bank;
+    }
+
+    [Fact]
+    public async Task Scan_over_rtu_over_tcp_finds_each_meter_and_its_map_and_skips_silent_units()
+    {
+        var units = new Dictionary<byte, ModbusRegisterBank>
+        {
+            [3] = Meter(RegisterMapCatalog.LoadBuiltin("sunspec-meter-203")),
+            [5] = Meter(RegisterMapCatalog.LoadBuiltin("eastron-sdm630")),
+            [6] = Meter(RegisterMapCatalog.LoadBuiltin("abb-b23")),
+        };
+        units[6].SetDeviceIdentification("ABB", "B23 312-100", "1.2");
+        await using var server = new ModbusTcpServer(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0), units, ModbusFraming.Rtu);
+        server.Start();
+        await using var client = await ModbusClient.ConnectAsync(ModbusEndpoint.Parse($"rtu+tcp://127.0.0.1:{server.LocalEndPoint.Port}"),
+            new ModbusClientOptions { MaxRetries = 0 }, CancellationToken.None);
+
+        var found = new List<ModbusScanResult>();
+        for (byte u = 2; u <= 6; u++)
+        {
+            if (await ModbusScanner.ScanUnitAsync(client, u, AllMaps(), TimeSpan.FromMilliseconds(100), CancellationToken.None) is { } r)
+            {
+                found.Add(r);
+            }
+        }
+
+        Assert.Equal(new byte[] { 3, 5, 6 }, found.Select(r => r.Unit));
+        Assert.Equal("sunspec-meter-203", found[0].Map?.Name);
+        Assert.Equal("eastron-sdm630", found[1].Map?.Name);
+        Assert.Equal("abb-b23", found[2].Map?.Name);
+        Assert.Equal("ABB", found[2].Identification?.VendorName);
+        Assert.Equal(1, client.GetStatistics(2).Requests);
+        Assert.Equal(1, client.GetStatistics(4).Requests);
     }
 }
