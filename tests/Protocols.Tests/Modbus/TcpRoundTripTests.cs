@@ -44,30 +44,7 @@ public sealed class TcpRoundTripTests
         Assert.Equal(1, client.GetStatistics(7).Requests);
     }
 
-    // Real meters answer for the unused registers a coalesced read spans; SunSpec scale factors are left for SetQuantity to choose.
-    internal static void FillGaps(ModbusRegisterBank bank, RegisterMap map)
-    {
-        var scaleFactors = map.Registers.Where(r => r.ScaleFactorAddress is not null).Select(r => r.ScaleFactorAddress!.Value).ToHashSet();
-        foreach (var block in ModbusReadPlan.Create(map).Blocks)
-        {
-            for (int a = block.Address; a < block.Address + block.Count; a++)
-            {
-                if (scaleFactors.Contains((ushort)a))
-                {
-                    continue;
-                }
-
-                if (block.Function == ModbusFunction.ReadInputRegisters)
-                {
-                    bank.SetInputRegisters((ushort)a, 0);
-                }
-                else
-                {
-                    bank.SetHoldingRegisters((ushort)a, 0);
-                }
-            }
-        }
-    }
+    internal static void FillGaps(ModbusRegisterBank bank, RegisterMap map) => bank.DefineRegistersFor(map);
 }
 
 public sealed class ShippedMapRoundTripTests
@@ -115,13 +92,7 @@ public sealed class ScannerTests
 
     private static ModbusRegisterBank Meter(RegisterMap map)
     {
-        var bank = new ModbusRegisterBank();
-        TcpRoundTripTests.FillGaps(bank, map);
-        foreach (var probe in map.Probes)
-        {
-            bank.SetHoldingRegisters(probe.Address, [.. probe.Values]);
-        }
-
+        var bank = ModbusRegisterBank.ForMap(map);
         foreach (var r in map.Registers)
         {
             bank.SetQuantity(map, r.Quantity, r.Quantity.Contains("energy", StringComparison.Ordinal) ? 1000m : 1m);
