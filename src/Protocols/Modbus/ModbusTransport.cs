@@ -214,7 +214,8 @@ internal sealed class RtuTransport : ModbusTransport
         var remaining = _silence - Time.GetElapsedTime(_lastTraffic);
         if (remaining > TimeSpan.Zero)
         {
-            await Task.Delay(remaining, Time, cancellationToken).ConfigureAwait(false);
+            // Timers count whole milliseconds and Task.Delay truncates: round up so the gap is never shorter than 3.5 characters.
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(remaining.TotalMilliseconds)), Time, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -229,3 +229,49 @@ public sealed class RtuClientRetryTests
         Assert.Equal(3, stats.Timeouts);
     }
 }
+
+public sealed class InterFrameSilenceTests
+{
+    /// <summary>A clock that stands still (so no silence has elapsed yet) and records every delay asked of it.</summary>
+    private sealed class FrozenClock : TimeProvider
+    {
+        public List<TimeSpan> Delays { get; } = [];
+
+        public override long GetTimestamp() => 1_000_000;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            lock (Delays)
+            {
+                Delays.Add(dueTime);
+            }
+
+            return System.CreateTimer(callback, state, dueTime, period);
+        }
+    }
+
+    [Theory]
+    [InlineData(9600)]
+    [InlineData(115200)]
+    public async Task Rtu_client_keeps_3_5_character_silence_before_every_request(int baud)
+    {
+        var (master, slave) = InMemoryByteChannel.CreatePair();
+        var bank = new ModbusRegisterBank();
+        bank.SetHoldingRegisters(0, 7);
+        await using var server = new ModbusRtuServer(slave, new Dictionary<byte, ModbusRegisterBank> { [1] = bank });
+        server.Start();
+        var clock = new FrozenClock();
+        await using var client = ModbusClient.Create(master, ModbusFraming.Rtu, new ModbusClientOptions { TimeProvider = clock }, baud);
+
+        Assert.Equal(new ushort[] { 7 }, await client.ReadHoldingRegistersAsync(1, 0, 1, CancellationToken.None));
+        Assert.Equal(new ushort[] { 7 }, await client.ReadHoldingRegistersAsync(1, 0, 1, CancellationToken.None));
+
+        // 3.5 characters, rounded up to the timer's whole milliseconds (4.01 ms -> 5 ms, 1.75 ms -> 2 ms).
+        var silence = TimeSpan.FromMilliseconds(Math.Ceiling(ModbusRtuFraming.InterFrameDelay(baud).TotalMilliseconds));
+        lock (clock.Delays)
+        {
+            Assert.Equal(2, clock.Delays.Count(d => d == silence));
+            Assert.Equal(2, clock.Delays.Count(d => d == TimeSpan.FromSeconds(1)));
+        }
+    }
+}
