@@ -200,7 +200,7 @@ public sealed class ModbusCliInteropTests : IAsyncLifetime
         await using var client = await ModbusClient.ConnectAsync(ModbusEndpoint.Parse($"serial://{pty.MasterEnd}?baud=19200&parity=N&stop=1"),
             ModbusClientOptions.Default, CancellationToken.None);
         using var scheduler = new ModbusBusScheduler(client);
-        var options = new ModbusDeviceOptions { Timeout = TimeSpan.FromMilliseconds(150), FailureThreshold = 2, OpenDuration = TimeSpan.FromHours(1) };
+        var options = new ModbusDeviceOptions { Timeout = TimeSpan.FromMilliseconds(300), FailureThreshold = 2, OpenDuration = TimeSpan.FromHours(1) };
         scheduler.AddDevice("dead", 18, map, options);
         scheduler.AddDevice("live", Unit, map, options);
 
