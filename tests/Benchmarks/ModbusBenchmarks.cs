@@ -71,26 +71,7 @@ public class ModbusLoopbackBenchmarks
     public async Task SetupAsync()
     {
         _map = RegisterMapCatalog.LoadBuiltin(Map);
-        var bank = new ModbusRegisterBank();
-        var scaleFactors = _map.Registers.Where(r => r.ScaleFactorAddress is not null).Select(r => r.ScaleFactorAddress!.Value).ToHashSet();
-        foreach (var block in ModbusReadPlan.Create(_map).Blocks)
-        {
-            for (int a = block.Address; a < block.Address + block.Count; a++)
-            {
-                if (!scaleFactors.Contains((ushort)a))
-                {
-                    if (block.Function == ModbusFunction.ReadInputRegisters)
-                    {
-                        bank.SetInputRegisters((ushort)a, 0);
-                    }
-                    else
-                    {
-                        bank.SetHoldingRegisters((ushort)a, 0);
-                    }
-                }
-            }
-        }
-
+        var bank = ModbusRegisterBank.ForMap(_map);
         foreach (var r in _map.Registers)
         {
             decimal value = r.Quantity switch

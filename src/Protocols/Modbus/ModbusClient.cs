@@ -15,6 +15,8 @@ public sealed class ModbusClient : IAsyncDisposable
     private readonly byte[] _request = new byte[ModbusPdu.MaxLength];
     private readonly byte[] _response = new byte[ModbusPdu.MaxLength + 8];
     private readonly ConcurrentDictionary<byte, ModbusUnitCounters> _counters = new();
+    private Func<CancellationToken, Task<IByteChannel>>? _reopen;
+    private bool _broken;
     private bool _disposed;
 
     private ModbusClient(ModbusTransport transport, ModbusFraming framing, ModbusClientOptions options)
@@ -39,28 +41,31 @@ public sealed class ModbusClient : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        IByteChannel channel;
-        int baud = 0;
+        var channel = await OpenAsync(endpoint, options, cancellationToken).ConfigureAwait(false);
+        var client = Create(channel, endpoint.Framing, options, endpoint.Kind == ModbusTransportKind.Serial ? endpoint.BaudRate : 0);
+
+        // A TCP connection that resets, or a USB adapter that drops out, is reopened on the next request.
+        client._reopen = ct => OpenAsync(endpoint, options, ct);
+        return client;
+    }
+
+    private static async Task<IByteChannel> OpenAsync(ModbusEndpoint endpoint, ModbusClientOptions options, CancellationToken cancellationToken)
+    {
         if (endpoint.Kind == ModbusTransportKind.Serial)
         {
-            channel = new SerialByteChannel(endpoint.SerialPath, endpoint.BaudRate, endpoint.Parity, endpoint.StopBits, endpoint.DataBits);
-            baud = endpoint.BaudRate;
-        }
-        else
-        {
-            using var connectCts = new CancellationTokenSource(options.ConnectTimeout, options.TimeProvider);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connectCts.Token);
-            try
-            {
-                channel = await TcpByteChannel.ConnectAsync(endpoint.Host, endpoint.Port, linked.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (connectCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"connecting to {endpoint} timed out after {options.ConnectTimeout.TotalMilliseconds:0} ms");
-            }
+            return new SerialByteChannel(endpoint.SerialPath, endpoint.BaudRate, endpoint.Parity, endpoint.StopBits, endpoint.DataBits);
         }
 
-        return Create(channel, endpoint.Framing, options, baud);
+        using var connectCts = new CancellationTokenSource(options.ConnectTimeout, options.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connectCts.Token);
+        try
+        {
+            return await TcpByteChannel.ConnectAsync(endpoint.Host, endpoint.Port, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (connectCts.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"connecting to {endpoint} timed out after {options.ConnectTimeout.TotalMilliseconds:0} ms");
+        }
     }
 
     /// <summary>
@@ -310,6 +315,17 @@ public sealed class ModbusClient : IAsyncDisposable
         for (int attempt = 0; ; attempt++)
         {
             bool last = attempt >= maxRetries;
+            if (_broken)
+            {
+                if (_reopen is null)
+                {
+                    throw new IOException($"{Description}: channel closed");
+                }
+
+                await _transport.ReplaceChannelAsync(await _reopen(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+                _broken = false;
+            }
+
             counters.AddRequest();
             long started = time.GetTimestamp();
             int len;
@@ -339,12 +355,21 @@ public sealed class ModbusClient : IAsyncDisposable
                     counters.AddFrameError();
                 }
 
+                // A TCP byte stream cannot be resynchronised after a bad header: start a new connection.
+                _broken |= Framing == ModbusFraming.Tcp && e.Error == ModbusFrameError.Garbage;
+
                 if (last)
                 {
                     throw;
                 }
 
                 continue;
+            }
+
+            catch (IOException)
+            {
+                _broken = true;
+                throw;
             }
 
             if (len == 0)

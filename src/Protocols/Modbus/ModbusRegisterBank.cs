@@ -87,6 +87,67 @@ public sealed class ModbusRegisterBank
     }
 
     /// <summary>
+    /// A bank that answers <paramref name="map"/>'s coalesced reads, holding <paramref name="values"/>
+    /// (quantity name to value in the map's unit; quantities not given read as zero).
+    /// </summary>
+    public static ModbusRegisterBank ForMap(RegisterMap map, IReadOnlyDictionary<string, decimal>? values = null)
+    {
+        var bank = new ModbusRegisterBank();
+        bank.DefineRegistersFor(map);
+        if (values is not null)
+        {
+            foreach (var (quantity, value) in values)
+            {
+                bank.SetQuantity(map, quantity, value);
+            }
+        }
+
+        return bank;
+    }
+
+    /// <summary>
+    /// Creates (as zero) every register a coalesced read of <paramref name="map"/> spans, as a real meter answers
+    /// for them, and writes its probe values (e.g. the SunSpec marker). Scale-factor registers are left for
+    /// <see cref="SetQuantity"/> to choose. Existing registers keep their values.
+    /// </summary>
+    public void DefineRegistersFor(RegisterMap map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        var scaleFactors = new HashSet<ushort>();
+        foreach (var r in map.Registers)
+        {
+            if (r.ScaleFactorAddress is ushort sf)
+            {
+                scaleFactors.Add(sf);
+            }
+        }
+
+        lock (_lock)
+        {
+            foreach (var block in ModbusReadPlan.Create(map).Blocks)
+            {
+                var target = block.Function == ModbusFunction.ReadInputRegisters ? _input : _holding;
+                for (int a = block.Address; a < block.Address + block.Count; a++)
+                {
+                    if (!scaleFactors.Contains((ushort)a))
+                    {
+                        target.TryAdd((ushort)a, 0);
+                    }
+                }
+            }
+
+            foreach (var probe in map.Probes)
+            {
+                var target = probe.Function == ModbusFunction.ReadInputRegisters ? _input : _holding;
+                for (int i = 0; i < probe.Values.Count; i++)
+                {
+                    target[(ushort)(probe.Address + i)] = probe.Values[i];
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Stores <paramref name="value"/> (in the map's unit, e.g. Wh) the way the real meter would: divided by the
     /// register's scale (and SunSpec scale factor, which is set to the register's scaler if not yet present),
     /// encoded in its type, word and byte order.

@@ -2,8 +2,8 @@ namespace EdgeMeter.Protocols.Modbus;
 
 /// <summary>What a scan found at one unit id.</summary>
 /// <param name="Unit">Unit id.</param>
-/// <param name="Map">The best-fitting map (the one that read completely with the most quantities), or null.</param>
-/// <param name="FittingMaps">Every map that read completely, best first.</param>
+/// <param name="Map">The best-fitting map (probes matched, read completely with plausible values, most quantities), or null.</param>
+/// <param name="FittingMaps">Every map that read completely with plausible values (mains frequency, voltage, power factor), best first.</param>
 /// <param name="Identification">43/14 basic identification, if the device supports it.</param>
 public sealed record ModbusScanResult(byte Unit, RegisterMap? Map, IReadOnlyList<RegisterMap> FittingMaps, ModbusDeviceIdentification? Identification);
 
@@ -32,9 +32,12 @@ public static class ModbusScanner
                     continue;
                 }
 
-                await new MeterReader(client, unit, map).ReadAsync(policy, cancellationToken).ConfigureAwait(false);
+                var readings = await new MeterReader(client, unit, map).ReadAsync(policy, cancellationToken).ConfigureAwait(false);
                 answered = true;
-                fits.Add(map);
+                if (IsPlausible(readings))
+                {
+                    fits.Add(map);
+                }
             }
             catch (TimeoutException)
             {
@@ -68,6 +71,29 @@ public static class ModbusScanner
         // Probed maps (SunSpec) are the most specific; otherwise more quantities read means a closer fit.
         fits.Sort((a, b) => a.Probes.Count != b.Probes.Count ? b.Probes.Count.CompareTo(a.Probes.Count) : b.Registers.Count.CompareTo(a.Registers.Count));
         return new ModbusScanResult(unit, fits.Count > 0 ? fits[0] : null, fits, identification);
+    }
+
+    // Many devices answer for wide address ranges, so "the read succeeded" alone would let the wrong map fit.
+    // A meter on a live grid reports a mains frequency, sane voltages and a power factor within [-1, 1].
+    private static bool IsPlausible(IReadOnlyList<QuantityReading> readings)
+    {
+        foreach (var r in readings)
+        {
+            decimal v = r.Value;
+            bool ok = r.Quantity switch
+            {
+                "frequency" => v is >= 40m and <= 70m,
+                "power_factor" => v is >= -1m and <= 1m,
+                _ when r.Quantity.StartsWith("voltage", StringComparison.Ordinal) => v is >= 0m and <= 1000m,
+                _ => true,
+            };
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static async Task<bool> ProbesMatchAsync(ModbusClient client, byte unit, RegisterMap map, RequestPolicy policy, CancellationToken cancellationToken)

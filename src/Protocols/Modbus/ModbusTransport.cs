@@ -18,7 +18,7 @@ public enum ModbusFraming
 /// </summary>
 internal abstract class ModbusTransport(IByteChannel channel, TimeProvider timeProvider) : IAsyncDisposable
 {
-    protected IByteChannel Channel { get; } = channel;
+    protected IByteChannel Channel { get; private set; } = channel;
 
     protected TimeProvider Time { get; } = timeProvider;
 
@@ -32,6 +32,14 @@ internal abstract class ModbusTransport(IByteChannel channel, TimeProvider timeP
         TimeSpan timeout, ModbusUnitCounters counters, CancellationToken cancellationToken);
 
     public ValueTask DisposeAsync() => Channel.DisposeAsync();
+
+    /// <summary>Swaps in a freshly opened channel after the old one broke (TCP reset, stream out of sync).</summary>
+    public async ValueTask ReplaceChannelAsync(IByteChannel channel)
+    {
+        var old = Channel;
+        Channel = channel;
+        await old.DisposeAsync().ConfigureAwait(false);
+    }
 
     protected static TimeoutException Timeout(byte unit, TimeSpan timeout, int received) => new(received == 0
         ? $"unit {unit} did not answer within {timeout.TotalMilliseconds:0.###} ms"
@@ -206,7 +214,8 @@ internal sealed class RtuTransport : ModbusTransport
         var remaining = _silence - Time.GetElapsedTime(_lastTraffic);
         if (remaining > TimeSpan.Zero)
         {
-            await Task.Delay(remaining, Time, cancellationToken).ConfigureAwait(false);
+            // Timers count whole milliseconds and Task.Delay truncates: round up so the gap is never shorter than 3.5 characters.
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(remaining.TotalMilliseconds)), Time, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -44,6 +44,11 @@ public sealed class TcpByteChannel : IByteChannel
 
             return new TcpByteChannel(socket);
         }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new IOException($"cannot connect to {host}:{port}: {e.Message}", e);
+        }
         catch
         {
             socket.Dispose();
@@ -54,16 +59,32 @@ public sealed class TcpByteChannel : IByteChannel
     /// <inheritdoc/>
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        while (!data.IsEmpty)
+        try
         {
-            int sent = await _socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            data = data[sent..];
+            while (!data.IsEmpty)
+            {
+                int sent = await _socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                data = data[sent..];
+            }
+        }
+        catch (SocketException e)
+        {
+            throw new IOException($"{Description}: {e.Message}", e);
         }
     }
 
     /// <inheritdoc/>
-    public ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
-        _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+    public async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            throw new IOException($"{Description}: {e.Message}", e);
+        }
+    }
 
     /// <inheritdoc/>
     public void DiscardInput()

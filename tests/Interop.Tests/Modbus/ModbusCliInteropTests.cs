@@ -200,7 +200,7 @@ public sealed class ModbusCliInteropTests : IAsyncLifetime
         await using var client = await ModbusClient.ConnectAsync(ModbusEndpoint.Parse($"serial://{pty.MasterEnd}?baud=19200&parity=N&stop=1"),
             ModbusClientOptions.Default, CancellationToken.None);
         using var scheduler = new ModbusBusScheduler(client);
-        var options = new ModbusDeviceOptions { Timeout = TimeSpan.FromMilliseconds(150), FailureThreshold = 2, OpenDuration = TimeSpan.FromHours(1) };
+        var options = new ModbusDeviceOptions { Timeout = TimeSpan.FromMilliseconds(300), FailureThreshold = 2, OpenDuration = TimeSpan.FromHours(1) };
         scheduler.AddDevice("dead", 18, map, options);
         scheduler.AddDevice("live", Unit, map, options);
 
@@ -216,5 +216,20 @@ public sealed class ModbusCliInteropTests : IAsyncLifetime
         Assert.Equal(0, client.GetStatistics(Unit).Timeouts);
         Assert.Equal(0, client.GetStatistics(Unit).CrcErrors);
         Assert.Equal(CircuitState.Open, scheduler.GetStatus().Single(s => s.Device == "dead").Breaker);
+    }
+
+    [Fact]
+    public async Task Client_writes_registers_that_libmodbus_stores_and_reads_them_back_over_tcp()
+    {
+        await using var server = await LibmodbusServer.StartTcpAsync(Layout());
+        await using var client = await ModbusClient.ConnectAsync(ModbusEndpoint.Tcp("127.0.0.1", server.Port), ModbusClientOptions.Default, CancellationToken.None);
+
+        await client.WriteMultipleRegistersAsync(Unit, 20, new ushort[] { 1, 2, 3 }, CancellationToken.None);
+        await client.WriteSingleRegisterAsync(Unit, 21, 0xBEEF, CancellationToken.None);
+
+        Assert.Equal(new ushort[] { 1, 0xBEEF, 3 }, await client.ReadHoldingRegistersAsync(Unit, 20, 3, CancellationToken.None));
+        Assert.Equal(new ushort[] { 1, 57920 }, await client.ReadInputRegistersAsync(Unit, 100, 2, CancellationToken.None));
+        var e = await Assert.ThrowsAsync<ModbusException>(() => client.ReadHoldingRegistersAsync(Unit, 600, 1, CancellationToken.None));
+        Assert.Equal(ModbusExceptionCode.IllegalDataAddress, e.Code);
     }
 }

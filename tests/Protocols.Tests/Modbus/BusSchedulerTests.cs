@@ -36,7 +36,7 @@ public sealed class BusSchedulerTests
         await using var client = ModbusClient.Create(master, ModbusFraming.Rtu, ModbusClientOptions.Default);
         var clock = new ManualClock();
         using var scheduler = new ModbusBusScheduler(client, clock);
-        var options = new ModbusDeviceOptions { Timeout = TimeSpan.FromMilliseconds(40), FailureThreshold = 3, OpenDuration = TimeSpan.FromMinutes(1) };
+        var options = new ModbusDeviceOptions { Timeout = TimeSpan.FromMilliseconds(150), FailureThreshold = 3, OpenDuration = TimeSpan.FromMinutes(1) };
         scheduler.AddDevice("dead", 2, Map, options);
         scheduler.AddDevice("live", 1, Map, options);
 
@@ -79,7 +79,7 @@ public sealed class BusSchedulerTests
         await using var client = ModbusClient.Create(master, ModbusFraming.Rtu, ModbusClientOptions.Default);
         var clock = new ManualClock();
         using var scheduler = new ModbusBusScheduler(client, clock);
-        scheduler.AddDevice("m", 3, Map, new ModbusDeviceOptions { Timeout = TimeSpan.FromMilliseconds(40), FailureThreshold = 1, OpenDuration = TimeSpan.FromSeconds(10) });
+        scheduler.AddDevice("m", 3, Map, new ModbusDeviceOptions { Timeout = TimeSpan.FromMilliseconds(150), FailureThreshold = 1, OpenDuration = TimeSpan.FromSeconds(10) });
 
         Assert.False((await scheduler.PollOnceAsync(CancellationToken.None))[0].Succeeded);
         Assert.True((await scheduler.PollOnceAsync(CancellationToken.None))[0].Skipped);

@@ -100,3 +100,41 @@ public sealed class MbapClientTests
         Assert.Contains(fragment, e.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class ReconnectTests
+{
+    [Fact]
+    public async Task Client_reconnects_after_the_gateway_drops_the_connection()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var gateway = Task.Run(async () =>
+        {
+            var request = new byte[12];
+            using (var first = await listener.AcceptSocketAsync())
+            {
+                await first.ReceiveAsync(request); // read the request, then drop the line without answering
+            }
+
+            using var second = await listener.AcceptSocketAsync();
+            int n = 0;
+            while (n < 12)
+            {
+                n += await second.ReceiveAsync(request.AsMemory(n));
+            }
+
+            // Same transaction id, unit 1, function 3, one register = 0x1234.
+            byte[] response = [request[0], request[1], 0, 0, 0, 5, 1, 3, 2, 0x12, 0x34];
+            await second.SendAsync(response);
+            await Task.Delay(200);
+        });
+
+        await using var client = await ModbusClient.ConnectAsync(ModbusEndpoint.Tcp("127.0.0.1", port),
+            new ModbusClientOptions { Timeout = TimeSpan.FromSeconds(2), MaxRetries = 0 }, CancellationToken.None);
+
+        await Assert.ThrowsAsync<IOException>(() => client.ReadHoldingRegistersAsync(1, 0, 1, CancellationToken.None));
+        Assert.Equal(new ushort[] { 0x1234 }, await client.ReadHoldingRegistersAsync(1, 0, 1, CancellationToken.None));
+        await gateway;
+    }
+}

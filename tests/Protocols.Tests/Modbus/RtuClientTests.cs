@@ -17,9 +17,10 @@ public sealed class RtuClientTests : IAsyncDisposable
     {
         var (master, slave) = InMemoryByteChannel.CreatePair();
         _line = slave;
+        // Generous: only the truncated-frame case waits it out; every other case answers or fails fast.
         _client = ModbusClient.Create(master, ModbusFraming.Rtu, new ModbusClientOptions
         {
-            Timeout = TimeSpan.FromMilliseconds(150),
+            Timeout = TimeSpan.FromSeconds(1),
             MaxRetries = 0,
             BusyRetryDelay = TimeSpan.Zero,
         });
@@ -152,6 +153,9 @@ public sealed class RtuClientTests : IAsyncDisposable
     [Fact]
     public async Task Every_single_bit_error_in_a_response_is_rejected_never_read_as_data()
     {
+        // Short timeout: flips that enlarge the byte count leave the client waiting for bytes that never come.
+        var (master, line) = InMemoryByteChannel.CreatePair();
+        await using var client = ModbusClient.Create(master, ModbusFraming.Rtu, new ModbusClientOptions { Timeout = TimeSpan.FromMilliseconds(100), MaxRetries = 0 });
         int rejected = 0;
         for (int position = 0; position < ValidResponse.Length; position++)
         {
@@ -159,9 +163,14 @@ public sealed class RtuClientTests : IAsyncDisposable
             {
                 var corrupt = (byte[])ValidResponse.Clone();
                 corrupt[position] ^= (byte)(1 << bit);
-                var read = ReadThreeAsync();
-                await ReadRequestAsync(8);
-                await _line.WriteAsync(corrupt, CancellationToken.None);
+                var read = client.ReadHoldingRegistersAsync(1, 107, 3, CancellationToken.None);
+                var request = new byte[8];
+                for (int have = 0; have < 8;)
+                {
+                    have += await line.ReadAsync(request.AsMemory(have), CancellationToken.None);
+                }
+
+                await line.WriteAsync(corrupt, CancellationToken.None);
                 var e = await Record.ExceptionAsync(() => read);
                 Assert.True(e is ModbusFrameException or TimeoutException or ModbusException,
                     $"flip bit {bit} of byte {position}: {(e is null ? "values returned" : e.GetType().Name)}");
@@ -170,6 +179,8 @@ public sealed class RtuClientTests : IAsyncDisposable
         }
 
         Assert.Equal(ValidResponse.Length * 8, rejected);
+        var stats = client.GetStatistics(1);
+        Assert.Equal(0, stats.Responses - stats.Exceptions);
     }
 }
 
@@ -227,5 +238,51 @@ public sealed class RtuClientRetryTests
         var stats = client.GetStatistics(9);
         Assert.Equal(3, stats.Requests);
         Assert.Equal(3, stats.Timeouts);
+    }
+}
+
+public sealed class InterFrameSilenceTests
+{
+    /// <summary>A clock that stands still (so no silence has elapsed yet) and records every delay asked of it.</summary>
+    private sealed class FrozenClock : TimeProvider
+    {
+        public List<TimeSpan> Delays { get; } = [];
+
+        public override long GetTimestamp() => 1_000_000;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            lock (Delays)
+            {
+                Delays.Add(dueTime);
+            }
+
+            return System.CreateTimer(callback, state, dueTime, period);
+        }
+    }
+
+    [Theory]
+    [InlineData(9600)]
+    [InlineData(115200)]
+    public async Task Rtu_client_keeps_3_5_character_silence_before_every_request(int baud)
+    {
+        var (master, slave) = InMemoryByteChannel.CreatePair();
+        var bank = new ModbusRegisterBank();
+        bank.SetHoldingRegisters(0, 7);
+        await using var server = new ModbusRtuServer(slave, new Dictionary<byte, ModbusRegisterBank> { [1] = bank });
+        server.Start();
+        var clock = new FrozenClock();
+        await using var client = ModbusClient.Create(master, ModbusFraming.Rtu, new ModbusClientOptions { TimeProvider = clock }, baud);
+
+        Assert.Equal(new ushort[] { 7 }, await client.ReadHoldingRegistersAsync(1, 0, 1, CancellationToken.None));
+        Assert.Equal(new ushort[] { 7 }, await client.ReadHoldingRegistersAsync(1, 0, 1, CancellationToken.None));
+
+        // 3.5 characters, rounded up to the timer's whole milliseconds (4.01 ms -> 5 ms, 1.75 ms -> 2 ms).
+        var silence = TimeSpan.FromMilliseconds(Math.Ceiling(ModbusRtuFraming.InterFrameDelay(baud).TotalMilliseconds));
+        lock (clock.Delays)
+        {
+            Assert.Equal(2, clock.Delays.Count(d => d == silence));
+            Assert.Equal(2, clock.Delays.Count(d => d == TimeSpan.FromSeconds(1)));
+        }
     }
 }

@@ -44,30 +44,7 @@ public sealed class TcpRoundTripTests
         Assert.Equal(1, client.GetStatistics(7).Requests);
     }
 
-    // Real meters answer for the unused registers a coalesced read spans; SunSpec scale factors are left for SetQuantity to choose.
-    internal static void FillGaps(ModbusRegisterBank bank, RegisterMap map)
-    {
-        var scaleFactors = map.Registers.Where(r => r.ScaleFactorAddress is not null).Select(r => r.ScaleFactorAddress!.Value).ToHashSet();
-        foreach (var block in ModbusReadPlan.Create(map).Blocks)
-        {
-            for (int a = block.Address; a < block.Address + block.Count; a++)
-            {
-                if (scaleFactors.Contains((ushort)a))
-                {
-                    continue;
-                }
-
-                if (block.Function == ModbusFunction.ReadInputRegisters)
-                {
-                    bank.SetInputRegisters((ushort)a, 0);
-                }
-                else
-                {
-                    bank.SetHoldingRegisters((ushort)a, 0);
-                }
-            }
-        }
-    }
+    internal static void FillGaps(ModbusRegisterBank bank, RegisterMap map) => bank.DefineRegistersFor(map);
 }
 
 public sealed class ShippedMapRoundTripTests
@@ -115,16 +92,17 @@ public sealed class ScannerTests
 
     private static ModbusRegisterBank Meter(RegisterMap map)
     {
-        var bank = new ModbusRegisterBank();
-        TcpRoundTripTests.FillGaps(bank, map);
-        foreach (var probe in map.Probes)
-        {
-            bank.SetHoldingRegisters(probe.Address, [.. probe.Values]);
-        }
-
+        var bank = ModbusRegisterBank.ForMap(map);
         foreach (var r in map.Registers)
         {
-            bank.SetQuantity(map, r.Quantity, r.Quantity.Contains("energy", StringComparison.Ordinal) ? 1000m : 1m);
+            bank.SetQuantity(map, r.Quantity, r.Quantity switch
+            {
+                "frequency" => 50m,
+                "power_factor" => 0.9m,
+                var q when q.StartsWith("voltage", StringComparison.Ordinal) => 230m,
+                var q when q.Contains("energy", StringComparison.Ordinal) => 1000m,
+                _ => 1m,
+            });
         }
 
         return bank;
@@ -161,5 +139,23 @@ public sealed class ScannerTests
         Assert.Equal("ABB", found[2].Identification?.VendorName);
         Assert.Equal(1, client.GetStatistics(2).Requests);
         Assert.Equal(1, client.GetStatistics(4).Requests);
+    }
+
+    [Fact]
+    public async Task Map_whose_registers_exist_but_hold_no_mains_frequency_does_not_fit()
+    {
+        var sdm630 = RegisterMapCatalog.LoadBuiltin("eastron-sdm630");
+        var bank = ModbusRegisterBank.ForMap(sdm630, new Dictionary<string, decimal> { ["voltage_l1"] = 230m });
+        await using var server = new ModbusTcpServer(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0), new Dictionary<byte, ModbusRegisterBank> { [1] = bank });
+        server.Start();
+        await using var client = await ModbusClient.ConnectAsync(ModbusEndpoint.Tcp("127.0.0.1", server.LocalEndPoint.Port), ModbusClientOptions.Default, CancellationToken.None);
+
+        var result = await ModbusScanner.ScanUnitAsync(client, 1, [sdm630], TimeSpan.FromMilliseconds(200), CancellationToken.None);
+
+        Assert.NotNull(result);
+        Assert.Null(result.Map);
+        bank.SetQuantity(sdm630, "frequency", 50.01m);
+        result = await ModbusScanner.ScanUnitAsync(client, 1, [sdm630], TimeSpan.FromMilliseconds(200), CancellationToken.None);
+        Assert.Equal("eastron-sdm630", result?.Map?.Name);
     }
 }
