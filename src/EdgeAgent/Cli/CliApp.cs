@@ -42,7 +42,7 @@ internal static class CliApp
                 // Usage errors are bad input: one line and exit 2, not System.CommandLine's help dump and 1.
                 return CliOutput.Fail($"{parsed.Errors[0].Message} (see 'edgemeter {string.Join(' ', CommandPath(parsed))} --help')", ExitCodes.BadInput);
             }
-            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(15) }).ConfigureAwait(false);
         }
         catch (CliException e)
         {

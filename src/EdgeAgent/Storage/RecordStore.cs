@@ -119,9 +119,11 @@ internal sealed class RecordStore : IDisposable
     {
         if (from > to)
             return [];
+        // Sequence numbers are stored as Int64: clamp, or ulong.MaxValue would wrap to -1 and find nothing.
+        var upper = (long)Math.Min(to, long.MaxValue);
         lock (_gate)
         {
-            return _records.Find(Query.And(Query.GTE("_id", (long)from), Query.LTE("_id", (long)to)), limit: max)
+            return _records.Find(Query.And(Query.GTE("_id", (long)from), Query.LTE("_id", upper)), limit: max)
                 .OrderBy(d => d["_id"].AsInt64)
                 .Select(RecordDocuments.FromDocument)
                 .ToList();

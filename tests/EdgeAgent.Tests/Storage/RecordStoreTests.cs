@@ -43,6 +43,7 @@ public sealed class RecordStoreTests
         Assert.Equal([4UL, 5], next.Select(s => s.Record.Sequence));
         Assert.True(next[0].Record.PrevHash.Span.SequenceEqual(first[^1].Digest.Span));
         Assert.Equal(5, reopened.ReadRange(1, 100).Count);
+        Assert.Equal(5, reopened.ReadRange(1, ulong.MaxValue).Count);
     }
 
     [Fact]

@@ -61,4 +61,22 @@ public sealed class AotSmokeTests(AotBinaryFixture aot)
         Assert.True(confirmed >= 10, last);
         Assert.Equal(JsonValueKind.Number, root.GetProperty("balance").ValueKind);
     }
+
+    [Fact]
+    public async Task Arm64_binary_is_an_aarch64_elf_without_trim_warnings_and_runs_under_qemu()
+    {
+        var (binary, log) = await aot.Arm64Async();
+
+        Assert.DoesNotContain("warning IL", log, StringComparison.Ordinal);
+        var header = new byte[20];
+        await using (var f = File.OpenRead(binary))
+            await f.ReadExactlyAsync(header);
+        Assert.Equal([0x7F, (byte)'E', (byte)'L', (byte)'F', 2 /* 64-bit */, 1 /* little-endian */], header[..6]);
+        Assert.Equal(183, BitConverter.ToUInt16(header, 18)); // e_machine EM_AARCH64
+        Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(binary)!, "libSystem.IO.Ports.Native.so")));
+
+        var r = await Processes.RunAsync("qemu-aarch64", [binary, "--version"], TimeSpan.FromSeconds(60));
+        Assert.True(r.ExitCode == 0, r.Err);
+        Assert.Matches(@"^\d+\.\d+\.\d+", r.Out.Trim());
+    }
 }

@@ -26,6 +26,27 @@ public sealed class AotBinaryFixture : IAsyncLifetime
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
+
+    private Task<(string Binary, string Log)>? _arm64;
+
+    /// <summary>
+    /// The linux-arm64 binary, cross-compiled with the publish profile (clang and the Debian arm64 cross
+    /// packages, installed by .ci/install-test-deps). Published on first use, inside this collection, so that
+    /// it never runs at the same time as the x64 publish over the same obj folders.
+    /// </summary>
+    public Task<(string Binary, string Log)> Arm64Async() => _arm64 ??= PublishArm64Async();
+
+    private static async Task<(string, string)> PublishArm64Async()
+    {
+        var output = Path.Combine(Path.GetTempPath(), "edgemeter-aot-arm64-" + Environment.ProcessId);
+        var result = await Processes.RunAsync("dotnet",
+            ["publish", Path.Combine(Repo.Root, "src", "EdgeAgent"), "-p:PublishProfile=linux-arm64", "-o", output, "-nologo"],
+            TimeSpan.FromMinutes(10), Repo.Root);
+        var log = result.Out + result.Err;
+        if (result.ExitCode != 0)
+            throw new InvalidOperationException("arm64 AOT publish failed (cross toolchain: .ci/install-test-deps):\n" + log);
+        return (Path.Combine(output, "edgemeter"), log);
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -49,7 +49,10 @@ public sealed class Mosquitto : IAsyncDisposable
         var pw = await Processes.RunAsync("mosquitto_passwd", ["-b", passwd, User, Password], TimeSpan.FromSeconds(20));
         if (pw.ExitCode != 0)
             throw new InvalidOperationException("mosquitto_passwd failed: " + pw.Err);
+        // As root, mosquitto drops to the "mosquitto" user, which cannot read a private temp folder: stay as we are.
+        var user = Environment.UserName == "root" ? "user root" : "";
         File.WriteAllText(m._config, $"""
+            {user}
             per_listener_settings false
             allow_anonymous false
             password_file {passwd}
@@ -58,7 +61,6 @@ public sealed class Mosquitto : IAsyncDisposable
             autosave_interval 1
             max_queued_messages 100000
             max_inflight_messages 100
-            message_size_limit 0
             log_dest stderr
             log_type error
             log_type warning
