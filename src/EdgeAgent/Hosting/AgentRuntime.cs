@@ -6,6 +6,7 @@ using EdgeMeter.Agent.Pairing;
 using EdgeMeter.Agent.Status;
 using EdgeMeter.Agent.Storage;
 using EdgeMeter.Agent.Sync;
+using EdgeMeter.Agent.Time;
 using EdgeMeter.Agent.Web;
 using EdgeMeter.Crypto.Keys;
 using EdgeMeter.Crypto.Records;
@@ -27,7 +28,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     private readonly ILoggerFactory _loggers;
     private readonly ILogger<AgentRuntime> _log;
     private readonly TimeProvider _time;
-    private readonly ModbusConnections _connections = new();
+    private readonly ModbusBuses _buses;
 
     private readonly TextWriter _displayMirror;
 
@@ -51,8 +52,13 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         Pairing = new FilePairingService(options.DataDirectory, _time, loggers.CreateLogger<FilePairingService>());
         Factors = new FactorService(options.DataDirectory, options.Factors.IntervalMinutes, options.Factors.IncludeCurrentInterval,
             () => Pairing.GetState().OperatorAddress, loggers.CreateLogger<FactorService>());
+        Clock = new ClockMonitor(new SystemClockSource(), TimeSpan.FromSeconds(2));
+        Clock.ClockJumped += (_, jump) => LogClockJump(jump.JumpMs, jump.BeforeMs, jump.AfterMs);
+        Clock.StatusChanged += (_, status) => LogTimeStatus(status);
+        TimeStatusNow = () => Clock.Sample().Status;
         Meters = options.Meters.Select(m => new MeterChannel(m, RegisterMaps.Resolve(m.Map))).ToList();
-        Poller = new MeterPoller(Meters, _connections.ReadAsync, Store, Signer, () => TimeStatusNow(), Metrics, _time, loggers.CreateLogger<MeterPoller>());
+        _buses = new ModbusBuses(Meters, _time);
+        Poller = new MeterPoller(Meters, _buses, Store, Signer, () => TimeStatusNow(), Metrics, _time, loggers.CreateLogger<MeterPoller>());
         if (!string.IsNullOrEmpty(options.Mqtt.Broker))
         {
             Uplink = new MqttUplink(options.Mqtt, Store, Key.Address, options.ChainId, Metrics, Boot, loggers.CreateLogger<MqttUplink>());
@@ -85,8 +91,11 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     /// <summary>The local page, once started; null when <c>http.url</c> is empty.</summary>
     public WebServer? Web { get; private set; }
 
-    /// <summary>Supplies the time status for new records; the clock monitor replaces the default.</summary>
-    public Func<TimeStatus> TimeStatusNow { get; set; } = () => TimeStatus.Informative;
+    /// <summary>Watches NTP state and clock jumps; every record carries its verdict.</summary>
+    public ClockMonitor Clock { get; }
+
+    /// <summary>The time status for new records: sampled once per poll cycle from <see cref="Clock"/>.</summary>
+    public Func<TimeStatus> TimeStatusNow { get; set; }
 
     public async Task RunAsync(CancellationToken ct)
     {
@@ -133,7 +142,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         DeviceAddress = Key.Address,
         Version = AgentVersion.Text,
         Timestamp = _time.GetUtcNow(),
-        TimeStatus = TimeStatusNow(),
+        TimeStatus = Clock.Status,
         Meters = Meters.Select(MeterStatusOf).ToList(),
         Counters = Metrics.Snapshot(Store.PendingCount),
         UplinkConnected = Uplink?.Connected ?? false,
@@ -145,8 +154,12 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     private MeterStatus MeterStatusOf(MeterChannel m)
     {
         var last = Poller.Last(m.Id);
+        var traffic = _buses.Status.GetValueOrDefault(m.Id);
         return new MeterStatus
         {
+            Requests = traffic?.Traffic.Requests ?? 0,
+            Timeouts = traffic?.Traffic.Timeouts ?? 0,
+            Errors = (traffic?.Traffic.CrcErrors ?? 0) + (traffic?.Traffic.FrameErrors ?? 0) + (traffic?.Traffic.Exceptions ?? 0),
             MeterId = m.Id,
             Source = m.Source,
             Clean = m.Clean,
@@ -259,7 +272,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
             await Web.DisposeAsync().ConfigureAwait(false);
         if (Uplink is not null)
             await Uplink.DisposeAsync().ConfigureAwait(false);
-        await _connections.DisposeAsync().ConfigureAwait(false);
+        await _buses.DisposeAsync().ConfigureAwait(false);
         Store.Dispose();
         Key.Dispose();
     }
@@ -272,6 +285,12 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Token claim not sent, will be sent again: {Reason}")]
     private partial void LogClaimFailed(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Clock jumped by {JumpMs} ms (wall clock {BeforeMs} -> {AfterMs}); records are marked Relative until NTP synchronises")]
+    private partial void LogClockJump(long jumpMs, long beforeMs, long afterMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Time status is now {Status}")]
+    private partial void LogTimeStatus(TimeStatus status);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Local page at {Url}")]
     private partial void LogWeb(string url);

@@ -17,7 +17,7 @@ internal sealed record MeterSnapshot(DateTimeOffset At, IReadOnlyList<QuantityRe
 internal sealed partial class MeterPoller
 {
     private readonly IReadOnlyList<MeterChannel> _meters;
-    private readonly Func<MeterChannel, CancellationToken, ValueTask<IReadOnlyList<QuantityReading>>> _read;
+    private readonly IMeterSource _source;
     private readonly RecordStore _store;
     private readonly RecordSigner _signer;
     private readonly Func<TimeStatus> _timeStatus;
@@ -29,7 +29,7 @@ internal sealed partial class MeterPoller
 
     public MeterPoller(
         IReadOnlyList<MeterChannel> meters,
-        Func<MeterChannel, CancellationToken, ValueTask<IReadOnlyList<QuantityReading>>> read,
+        IMeterSource source,
         RecordStore store,
         RecordSigner signer,
         Func<TimeStatus> timeStatus,
@@ -38,7 +38,7 @@ internal sealed partial class MeterPoller
         ILogger<MeterPoller> log)
     {
         _meters = meters;
-        _read = read;
+        _source = source;
         _store = store;
         _signer = signer;
         _timeStatus = timeStatus;
@@ -95,16 +95,26 @@ internal sealed partial class MeterPoller
     /// <summary>Reads every meter once and stores the cycle's records. Returns them.</summary>
     public async Task<IReadOnlyList<SignedReading>> PollOnceAsync(CancellationToken ct)
     {
-        var results = await Task.WhenAll(_meters.Select(m => ReadOneAsync(m, ct))).ConfigureAwait(false);
+        var results = await _source.ReadAllAsync(ct).ConfigureAwait(false);
         var timeStatus = _timeStatus();
         var drafts = new List<ReadingRecord>();
-        for (var i = 0; i < _meters.Count; i++)
+        foreach (var read in results)
         {
-            var (meter, values, at) = (_meters[i], results[i].Values, results[i].At);
-            if (values is null)
+            var meter = read.Meter;
+            lock (_gate)
+            {
+                _last[meter.Id] = read.Values is not null
+                    ? new MeterSnapshot(read.At, read.Values, Online: true)
+                    : _last.TryGetValue(meter.Id, out var previous) ? previous with { Online = false } : new MeterSnapshot(read.At, [], Online: false);
+            }
+            if (read.Values is null)
+            {
+                // A failed read is never a value: no record, the meter shows offline, the log says why.
+                LogReadFailed(meter.Id, read.Error ?? "no answer");
                 continue;
-            _metrics.AddReadings(values.Count);
-            foreach (var v in values)
+            }
+            _metrics.AddReadings(read.Values.Count);
+            foreach (var v in read.Values)
             {
                 if (!meter.Recorded.Contains(v.Quantity))
                     continue;
@@ -120,7 +130,7 @@ internal sealed partial class MeterPoller
                     Unit = v.Unit,
                     Source = meter.Source,
                     Clean = meter.Clean,
-                    GatewayTimeMs = at.ToUnixTimeMilliseconds(),
+                    GatewayTimeMs = read.At.ToUnixTimeMilliseconds(),
                     TimeStatus = timeStatus,
                 });
             }
@@ -132,29 +142,6 @@ internal sealed partial class MeterPoller
         if (signed.Count > 0)
             Stored?.Invoke(signed);
         return signed;
-    }
-
-    private async Task<(IReadOnlyList<QuantityReading>? Values, DateTimeOffset At)> ReadOneAsync(MeterChannel meter, CancellationToken ct)
-    {
-        try
-        {
-            var values = await _read(meter, ct).ConfigureAwait(false);
-            var at = _time.GetUtcNow();
-            lock (_gate)
-                _last[meter.Id] = new MeterSnapshot(at, values, Online: true);
-            return (values, at);
-        }
-        catch (Exception e) when (e is TimeoutException or IOException or ModbusException or System.Net.Sockets.SocketException or InvalidDataException)
-        {
-            LogReadFailed(meter.Id, e.Message);
-            lock (_gate)
-            {
-                _last[meter.Id] = _last.TryGetValue(meter.Id, out var previous)
-                    ? previous with { Online = false }
-                    : new MeterSnapshot(_time.GetUtcNow(), [], Online: false);
-            }
-            return (null, default);
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Meter {Meter}: read failed: {Reason}")]

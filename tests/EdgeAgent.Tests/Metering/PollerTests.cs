@@ -1,0 +1,59 @@
+using System.Net;
+using EdgeMeter.Agent.Configuration;
+using EdgeMeter.Agent.Metering;
+using EdgeMeter.Agent.Status;
+using EdgeMeter.Agent.Storage;
+using EdgeMeter.Agent.Tests.Support;
+using EdgeMeter.Crypto.Records;
+using EdgeMeter.Protocols.Modbus;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace EdgeMeter.Agent.Tests.Metering;
+
+public sealed class PollerTests
+{
+    [Fact]
+    public async Task A_dead_meter_on_the_bus_costs_one_timeout_per_cycle_until_its_breaker_opens_and_never_a_record()
+    {
+        var map = RegisterMapCatalog.LoadBuiltin("eastron-sdm630");
+        var bank = new ModbusRegisterBank();
+        bank.SetInputRegisters(0, new ushort[512]);
+        bank.SetQuantity(map, "import_active_energy", 1_234_000m);
+        bank.SetQuantity(map, "export_active_energy", 5_000m);
+        bank.SetQuantity(map, "active_power", 812.5m);
+        await using var server = new ModbusTcpServer(new IPEndPoint(IPAddress.Loopback, 0), new Dictionary<byte, ModbusRegisterBank> { [1] = bank });
+        server.Start();
+        var endpoint = $"tcp://127.0.0.1:{server.LocalEndPoint.Port}";
+        MeterChannel[] meters =
+        [
+            new(new MeterOptions { Id = "live", Endpoint = endpoint, Unit = 1, Map = "eastron-sdm630", TimeoutMs = 100 }, map),
+            new(new MeterOptions { Id = "dead", Endpoint = endpoint, Unit = 9, Map = "eastron-sdm630", TimeoutMs = 100 }, map),
+        ];
+        using var dir = new TempDir();
+        using var store = new RecordStore(dir.Path);
+        await using var buses = new ModbusBuses(meters, TimeProvider.System);
+        var poller = new MeterPoller(meters, buses, store, Records.Signer(dir.Path), () => TimeStatus.Synchronised,
+            new PipelineMetrics(), TimeProvider.System, NullLogger<MeterPoller>.Instance);
+
+        var perCycle = new List<IReadOnlyList<SignedReading>>();
+        for (var i = 0; i < 6; i++)
+            perCycle.Add(await poller.PollOnceAsync(CancellationToken.None));
+
+        // Every cycle: the live meter's three default quantities, signed; the dead one never produces a record.
+        Assert.All(perCycle, cycle => Assert.Equal(3, cycle.Count));
+        Assert.All(perCycle.SelectMany(c => c), r => Assert.Equal("live", r.Record.MeterId));
+        var energy = perCycle[0].Single(r => r.Record.Obis == "1-0:1.8.0*255").Record;
+        Assert.Equal((1_234_000L, (sbyte)0, "Wh"), (energy.Value, energy.Scaler, energy.Unit));
+        var power = perCycle[0].Single(r => r.Record.Obis == "1-0:16.7.0*255").Record;
+        Assert.Equal((8125L, (sbyte)-1, "W"), (power.Value, power.Scaler, power.Unit));
+        Assert.Equal(18UL, store.Head.Sequence);
+
+        var dead = buses.Status["dead"];
+        // Three failed cycles open the breaker (one timeout each, after the client's own retry); the other three are skipped.
+        Assert.Equal(CircuitState.Open, dead.Breaker);
+        Assert.Equal(3, dead.FailedReads);
+        Assert.Equal(3, dead.SkippedReads);
+        Assert.False(poller.Last("dead")!.Online);
+        Assert.True(poller.Last("live")!.Online);
+    }
+}
