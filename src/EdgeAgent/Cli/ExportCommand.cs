@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using EdgeMeter.Agent.Storage;
+using EdgeMeter.Crypto.Ocmf;
 using EdgeMeter.Crypto.Records;
 using EdgeMeter.Crypto.Signing;
 
@@ -15,8 +16,13 @@ internal static class ExportCommand
         var data = KeysCommand.DataOption();
         var from = new Option<string?>("--from") { Description = "Only records with gateway time at or after this ISO-8601 instant (with offset)." };
         var to = new Option<string?>("--to") { Description = "Only records with gateway time at or before this ISO-8601 instant (with offset)." };
-        var format = new Option<string>("--format") { Description = "jsonl: one EIP-712 typed-data record per line (domain, types, primaryType, message, signature, signer).", DefaultValueFactory = _ => "jsonl" };
-        format.AcceptOnlyFromAmong("jsonl");
+        var format = new Option<string>("--format")
+        {
+            Description = "jsonl: one EIP-712 typed-data record per line (domain, types, primaryType, message, signature, signer). "
+                + "ocmf: one OCMF record per line, signed with the gateway's secp256r1 OCMF key (ocmf.key; public key on stderr).",
+            DefaultValueFactory = _ => "jsonl",
+        };
+        format.AcceptOnlyFromAmong("jsonl", "ocmf");
         var output = new Option<string?>("--out") { Description = "Write to this file instead of stdout." };
         var chainId = new Option<ulong>("--chain-id") { Description = "Chain id the records were signed for.", DefaultValueFactory = _ => 31337 };
         var command = new Command("export", "Export signed records for independent verification (edgemeter verify, ethers.verifyTypedData).")
@@ -40,13 +46,41 @@ internal static class ExportCommand
             long count = 0;
             await using (stream.ConfigureAwait(false))
             {
-                count = Write(store.ReadByTime(fromMs, toMs), domain, stream, ct);
+                var records = store.ReadByTime(fromMs, toMs);
+                if (result.GetValue(format) == "ocmf")
+                {
+                    // OCMF verifiers (Transparenzsoftware and others) take secp256r1; this key signs exports only.
+                    var key = OcmfKey.LoadOrCreate(Path.Combine(dir, OcmfKeyFileName));
+                    Console.Error.WriteLine($"edgemeter: OCMF public key (DER, hex): {key.PublicKeyDerHex}");
+                    var device = store.Head.Sequence > 0 ? store.ReadRange(1, 1).FirstOrDefault()?.Record.Device ?? "" : "";
+                    count = WriteOcmf(records, new OcmfContext(device, device, Hosting.AgentVersion.Text), key, stream, ct);
+                }
+                else
+                {
+                    count = Write(records, domain, stream, ct);
+                }
             }
             if (path is not null)
                 Console.Error.WriteLine($"edgemeter: exported {count} records to {path}");
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    public const string OcmfKeyFileName = "ocmf.key";
+
+    /// <summary>Writes one OCMF record per line; returns the count.</summary>
+    internal static long WriteOcmf(IEnumerable<SignedReading> records, OcmfContext context, OcmfKey key, Stream stream, CancellationToken ct)
+    {
+        long count = 0;
+        foreach (var r in records)
+        {
+            ct.ThrowIfCancellationRequested();
+            stream.Write(System.Text.Encoding.UTF8.GetBytes(OcmfWriter.Format(r.Record, context, key)));
+            stream.Write("\n"u8);
+            count++;
+        }
+        return count;
     }
 
     /// <summary>Writes one JSON object per line; returns the count.</summary>

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using EdgeMeter.Agent.Cli;
+using EdgeMeter.Agent.Storage;
+using EdgeMeter.Agent.Tests.Support;
+using EdgeMeter.Crypto.Ocmf;
+
+namespace EdgeMeter.Agent.Tests.Cli;
+
+[Collection(ConsoleCollection.Name)]
+public sealed class ExportCommandTests
+{
+    [Fact]
+    public async Task Jsonl_export_honours_the_time_window_and_verifies()
+    {
+        using var dir = new TempDir();
+        using (var store = new RecordStore(dir.Path))
+            store.Append(Records.Drafts(10, firstTimeMs: 1_780_000_000_000), Records.Signer(dir.Path));
+        var file = dir.File("out.jsonl");
+
+        // Records 3..7: gateway times +2 s .. +6 s.
+        var (code, _, err) = await CliRunner.RunAsync("export", "--data", dir.Path, "--from", "2026-05-28T20:26:42Z", "--to", "2026-05-28T20:26:46Z", "--out", file);
+
+        Assert.True(code == 0, err);
+        var seqs = File.ReadAllLines(file).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("message").GetProperty("seq").GetString()).ToList();
+        Assert.Equal(["3", "4", "5", "6", "7"], seqs);
+        Assert.Equal($"edgemeter: exported 5 records to {file}\n", err);
+    }
+
+    [Fact]
+    public async Task Ocmf_export_signs_every_record_with_the_p256_key()
+    {
+        using var dir = new TempDir();
+        using (var store = new RecordStore(dir.Path))
+            store.Append(Records.Drafts(4), Records.Signer(dir.Path));
+        var file = dir.File("out.ocmf");
+
+        var (code, _, err) = await CliRunner.RunAsync("export", "--data", dir.Path, "--format", "ocmf", "--out", file);
+
+        Assert.True(code == 0, err);
+        var key = OcmfKey.LoadOrCreate(dir.File(ExportCommand.OcmfKeyFileName));
+        var lines = File.ReadAllLines(file);
+        Assert.Equal(4, lines.Length);
+        Assert.All(lines, l => Assert.StartsWith("OCMF|", l, StringComparison.Ordinal));
+        Assert.All(lines, l => Assert.True(OcmfWriter.Verify(l, key.PublicKey)));
+        Assert.Contains(key.PublicKeyDerHex, err, StringComparison.Ordinal);
+        Assert.False(OcmfWriter.Verify(lines[0].Replace("\"RV\":", "\"RV\":1", StringComparison.Ordinal), key.PublicKey));
+    }
+
+    [Fact]
+    public async Task Export_without_a_store_or_with_a_bad_instant_exits_2()
+    {
+        using var dir = new TempDir();
+        var (code, _, err) = await CliRunner.RunAsync("export", "--data", dir.Path);
+        Assert.Equal(2, code);
+        Assert.Equal($"edgemeter: --data: no record store in {dir.Path}\n", err);
+
+        using (var store = new RecordStore(dir.Path))
+            store.Append(Records.Drafts(1), Records.Signer(dir.Path));
+        (code, _, err) = await CliRunner.RunAsync("export", "--data", dir.Path, "--from", "yesterday");
+        Assert.Equal(2, code);
+        Assert.StartsWith("edgemeter: --from: 'yesterday' is not an ISO-8601 instant", err, StringComparison.Ordinal);
+    }
+}
