@@ -16,8 +16,9 @@ public sealed class Mosquitto : IAsyncDisposable
     private readonly string _config;
     private Process? _process;
 
-    private Mosquitto(string dir, int tlsPort, int plainPort, TestCertificates certs)
+    private Mosquitto(string dir, int tlsPort, int plainPort, int mtlsPort, TestCertificates certs)
     {
+        MtlsPort = mtlsPort;
         Directory = dir;
         TlsPort = tlsPort;
         PlainPort = plainPort;
@@ -30,6 +31,11 @@ public sealed class Mosquitto : IAsyncDisposable
     public string Directory { get; }
     public int TlsPort { get; }
     public int PlainPort { get; }
+
+    /// <summary>A TLS listener that also demands a client certificate from the test CA.</summary>
+    public int MtlsPort { get; }
+
+    public string MtlsUrl => $"mqtts://127.0.0.1:{MtlsPort}";
     public TestCertificates Certificates { get; }
     public string TlsUrl => $"mqtts://127.0.0.1:{TlsPort}";
     public string PlainUrl => $"mqtt://127.0.0.1:{PlainPort}";
@@ -43,7 +49,7 @@ public sealed class Mosquitto : IAsyncDisposable
             throw new InvalidOperationException("mosquitto is not installed: run .ci/install-test-deps (apt-get install mosquitto)");
         System.IO.Directory.CreateDirectory(dir);
         var certs = TestCertificates.Create(Path.Combine(dir, "certs"));
-        var m = new Mosquitto(dir, FreePort(), FreePort(), certs);
+        var m = new Mosquitto(dir, FreePort(), FreePort(), FreePort(), certs);
         var passwd = Path.Combine(dir, "passwd");
         File.WriteAllText(passwd, "");
         var pw = await Processes.RunAsync("mosquitto_passwd", ["-b", passwd, User, Password], TimeSpan.FromSeconds(20));
@@ -69,6 +75,11 @@ public sealed class Mosquitto : IAsyncDisposable
             certfile {certs.ServerCert}
             keyfile {certs.ServerKey}
             listener {m.PlainPort} 127.0.0.1
+            listener {m.MtlsPort} 127.0.0.1
+            cafile {certs.CaCert}
+            certfile {certs.ServerCert}
+            keyfile {certs.ServerKey}
+            require_certificate true
             """);
         await m.StartProcessAsync();
         return m;
@@ -88,7 +99,7 @@ public sealed class Mosquitto : IAsyncDisposable
         {
             if (_process.HasExited)
                 throw new InvalidOperationException($"mosquitto exited with {_process.ExitCode}");
-            if (await CanConnect(TlsPort) && await CanConnect(PlainPort))
+            if (await CanConnect(TlsPort) && await CanConnect(PlainPort) && await CanConnect(MtlsPort))
                 return;
             await Task.Delay(50);
         }
