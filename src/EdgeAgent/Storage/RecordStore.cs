@@ -32,6 +32,9 @@ internal sealed class RecordStore : IDisposable
     private readonly ILiteCollection<BsonDocument> _meta;
     private readonly Lock _gate = new();
     private ChainHead _head;
+    private string _device = "";
+    private bool _watermarkDirty;
+    private long _lastHeadWriteMs = Environment.TickCount64;
 
     /// <summary>Opens (or creates) the database in <paramref name="dataDirectory"/>; the store owns the LiteDB handle.</summary>
     public RecordStore(string dataDirectory)
@@ -42,6 +45,7 @@ internal sealed class RecordStore : IDisposable
         _records = _db.GetCollection(RecordsCollection, BsonAutoId.Int64);
         _meta = _db.GetCollection(MetaCollection);
         _head = ReadHead();
+        _device = _meta.FindById(ChainDocId)?["dev"].AsString ?? "";
     }
 
     public string Path { get; }
@@ -93,6 +97,9 @@ internal sealed class RecordStore : IDisposable
                 _records.InsertBulk(signed.Select(RecordDocuments.ToDocument), batchSize: signed.Length);
                 _meta.Upsert(HeadDocument(head, signer.Key.Address));
                 _db.Commit();
+                _device = signer.Key.Address;
+                _watermarkDirty = false;
+                _lastHeadWriteMs = Environment.TickCount64;
             }
             catch
             {
@@ -149,7 +156,15 @@ internal sealed class RecordStore : IDisposable
         }
     }
 
-    /// <summary>Moves the confirmed watermark forward (never back). Returns how many records it newly confirmed.</summary>
+    /// <summary>
+    /// Moves the confirmed watermark forward (never back). Returns how many records it newly confirmed.
+    /// </summary>
+    /// <remarks>
+    /// The watermark reaches the disk with the next <see cref="Append"/> (which writes the head anyway), at most
+    /// <see cref="WatermarkFlushInterval"/> later, or on dispose: not with every receipt, because each LiteDB commit
+    /// rewrites whole pages and the SD card pays for every one. A watermark lost in a crash only means records the
+    /// ledger already holds are sent again, which it recognises and does not count twice.
+    /// </remarks>
     public long Confirm(ulong throughSequence)
     {
         lock (_gate)
@@ -157,13 +172,23 @@ internal sealed class RecordStore : IDisposable
             var through = Math.Min(throughSequence, _head.Sequence);
             if (through <= _head.ConfirmedThrough)
                 return 0;
-            var head = _head with { ConfirmedThrough = through };
-            var device = _meta.FindById(ChainDocId)?["dev"].AsString ?? "";
-            _meta.Upsert(HeadDocument(head, device));
             var newly = (long)(through - _head.ConfirmedThrough);
-            _head = head;
+            _head = _head with { ConfirmedThrough = through };
+            _watermarkDirty = true;
+            if (Environment.TickCount64 - _lastHeadWriteMs >= (long)WatermarkFlushInterval.TotalMilliseconds)
+                WriteHead();
             return newly;
         }
+    }
+
+    /// <summary>How long a confirmation may live only in memory.</summary>
+    public static readonly TimeSpan WatermarkFlushInterval = TimeSpan.FromSeconds(30);
+
+    private void WriteHead()
+    {
+        _meta.Upsert(HeadDocument(_head, _device));
+        _watermarkDirty = false;
+        _lastHeadWriteMs = Environment.TickCount64;
     }
 
     /// <summary>
@@ -184,7 +209,15 @@ internal sealed class RecordStore : IDisposable
         }
     }
 
-    public void Dispose() => _db.Dispose();
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_watermarkDirty)
+                WriteHead();
+        }
+        _db.Dispose();
+    }
 
     private ChainHead ReadHead()
     {

@@ -103,4 +103,21 @@ public sealed class RecordStoreTests
         Assert.Equal([7UL, 8, 9, 10], store.ReadRange(1, 10).Select(r => r.Record.Sequence));
         Assert.Equal(10UL, store.Head.Sequence);
     }
+
+    [Fact]
+    public void The_watermark_reaches_the_disk_with_the_next_append_or_on_dispose()
+    {
+        using var dir = new TempDir();
+        var signer = Records.Signer(dir.Path);
+        using (var store = new RecordStore(dir.Path))
+        {
+            store.Append(Records.Drafts(10), signer);
+            store.Confirm(4);
+            store.Append(Records.Drafts(1, firstValue: 99), signer);
+            store.Confirm(7);
+        }
+
+        using var reopened = new RecordStore(dir.Path);
+        Assert.Equal((11UL, 7UL), (reopened.Head.Sequence, reopened.Head.ConfirmedThrough));
+    }
 }
