@@ -60,13 +60,7 @@ public static class Repo
 {
     public static string Root { get; } = Find();
 
-    private static string Find()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "EdgeMeter.sln")))
-            dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("EdgeMeter.sln not found above " + AppContext.BaseDirectory);
-    }
+    private static string Find() => Crypto.ProcessRunner.RepoRoot();
 }
 
 public sealed record ProcessResult(int ExitCode, string Out, string Err);
@@ -76,25 +70,8 @@ public static class Processes
 {
     public static async Task<ProcessResult> RunAsync(string file, IEnumerable<string> args, TimeSpan timeout, string? workingDirectory = null, IDictionary<string, string>? env = null)
     {
-        using var p = Start(file, args, workingDirectory, env);
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await p.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within {timeout}:\n{stdout}\n{stderr}");
-        }
-        p.WaitForExit();
-        return new ProcessResult(p.ExitCode, stdout.ToString(), stderr.ToString());
+        var (code, stdout, stderr) = await Crypto.ProcessRunner.RunAsync(file, args, stdin: null, workingDirectory, env, timeout);
+        return new ProcessResult(code, stdout, stderr);
     }
 
     public static Process Start(string file, IEnumerable<string> args, string? workingDirectory = null, IDictionary<string, string>? env = null, bool redirect = true)
