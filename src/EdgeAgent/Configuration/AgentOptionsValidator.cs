@@ -100,6 +100,8 @@ internal static partial class AgentOptionsValidator
 
         if (o.Storage.MinFreeMegabytes < 1)
             Fail("storage.minFreeMegabytes", $"must be at least 1 (got {o.Storage.MinFreeMegabytes})");
+        if (!(o.Storage.CommitIntervalSeconds >= 0) || o.Storage.CommitIntervalSeconds > 300)
+            Fail("storage.commitIntervalSeconds", $"must be 0..300 (got {o.Storage.CommitIntervalSeconds.ToString(CultureInfo.InvariantCulture)})");
         if (o.Storage.RetainConfirmedDays < 0)
             Fail("storage.retainConfirmedDays", $"must not be negative (got {o.Storage.RetainConfirmedDays})");
         return errors;

@@ -73,6 +73,8 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
                 ],
                 Mqtt = mqtt,
                 Http = new HttpOptions { Url = settings.HttpUrl },
+                // The demo shows each reading on its way at once; a gateway on an SD card batches (storage.commitIntervalSeconds).
+                Storage = new StorageOptions { CommitIntervalSeconds = 0 },
                 // The demo's day lasts a minute: one-minute intervals, the interval in progress counted, and a
                 // provisional claim every few seconds so the ledger's balance moves while you watch.
                 Factors = new FactorsOptions { IntervalMinutes = 1, IncludeCurrentInterval = true, ClaimEverySeconds = 5 },

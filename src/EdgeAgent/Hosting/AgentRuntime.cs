@@ -58,7 +58,10 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         TimeStatusNow = () => Clock.Sample().Status;
         Meters = options.Meters.Select(m => new MeterChannel(m, RegisterMaps.Resolve(m.Map))).ToList();
         _buses = new ModbusBuses(Meters, _time);
-        Poller = new MeterPoller(Meters, _buses, Store, Signer, () => TimeStatusNow(), Metrics, _time, loggers.CreateLogger<MeterPoller>());
+        Poller = new MeterPoller(Meters, _buses, Store, Signer, () => TimeStatusNow(), Metrics, _time, loggers.CreateLogger<MeterPoller>())
+        {
+            CommitInterval = TimeSpan.FromSeconds(options.Storage.CommitIntervalSeconds),
+        };
         if (!string.IsNullOrEmpty(options.Mqtt.Broker))
         {
             Uplink = new MqttUplink(options.Mqtt, Store, Key.Address, options.ChainId, Metrics, Boot, loggers.CreateLogger<MqttUplink>());

@@ -10,9 +10,9 @@ internal readonly record struct ChainHead(ulong Sequence, ReadOnlyMemory<byte> D
 /// <summary>
 /// The durable outbox and record log, in LiteDB through <see cref="BsonDocument"/> only (the typed mapper drops
 /// fields under AOT). A reading counts as taken once <see cref="Append"/> returned: sequence allocation, signing and
-/// the insert happen under one lock and commit in one transaction together with the chain head, so a crash
-/// either keeps the whole batch and the advanced head, or neither, and a sequence number is never reused
-/// for a record that could have left the gateway.
+/// the insert of the batch as one document (<see cref="RecordBlocks"/>) happen under one lock in one commit, and the
+/// chain head is read back from the last stored record, so a crash either keeps the whole batch and the advanced
+/// head, or neither, and a sequence number is never reused for a record that could have left the gateway.
 /// </summary>
 /// <remarks>
 /// The ledger accepts a device's records strictly in sequence (the hash chain demands it), so "confirmed" is a
@@ -23,7 +23,7 @@ internal sealed class RecordStore : IDisposable
 {
     public const string FileName = "edgemeter.db";
 
-    private const string RecordsCollection = "records";
+    private const string RecordsCollection = "blocks";
     private const string MetaCollection = "meta";
     private const string ChainDocId = "chain";
 
@@ -42,7 +42,7 @@ internal sealed class RecordStore : IDisposable
         Directory.CreateDirectory(dataDirectory);
         Path = System.IO.Path.Combine(dataDirectory, FileName);
         _db = new LiteDatabase(new ConnectionString { Filename = Path, Connection = ConnectionType.Direct });
-        _records = _db.GetCollection(RecordsCollection, BsonAutoId.Int64);
+        _records = _db.GetCollection(RecordsCollection);
         _meta = _db.GetCollection(MetaCollection);
         _head = ReadHead();
         _device = _meta.FindById(ChainDocId)?["dev"].AsString ?? "";
@@ -90,22 +90,10 @@ internal sealed class RecordStore : IDisposable
             }
 
             var head = _head with { Sequence = seq, Digest = prev };
-            if (!_db.BeginTrans())
-                throw new InvalidOperationException("record store: a transaction is already open on this thread");
-            try
-            {
-                _records.InsertBulk(signed.Select(RecordDocuments.ToDocument), batchSize: signed.Length);
-                _meta.Upsert(HeadDocument(head, signer.Key.Address));
-                _db.Commit();
-                _device = signer.Key.Address;
-                _watermarkDirty = false;
-                _lastHeadWriteMs = Environment.TickCount64;
-            }
-            catch
-            {
-                _db.Rollback();
-                throw;
-            }
+            // One document, one commit. The chain head is not written separately: it is the last record of the
+            // last block, so a commit touches as few pages as LiteDB allows.
+            _records.Insert(RecordBlocks.ToDocument(signed));
+            _device = signer.Key.Address;
             _head = head;
             return signed;
         }
@@ -124,16 +112,32 @@ internal sealed class RecordStore : IDisposable
     /// <summary>Records with sequence in [from, to], in order, at most <paramref name="max"/>.</summary>
     public IReadOnlyList<SignedReading> ReadRange(ulong from, ulong to, int max = int.MaxValue)
     {
-        if (from > to)
+        if (from > to || max <= 0)
             return [];
-        // Sequence numbers are stored as Int64: clamp, or ulong.MaxValue would wrap to -1 and find nothing.
-        var upper = (long)Math.Min(to, long.MaxValue);
         lock (_gate)
         {
-            return _records.Find(Query.And(Query.GTE("_id", (long)from), Query.LTE("_id", upper)), limit: max)
-                .OrderBy(d => d["_id"].AsInt64)
-                .Select(RecordDocuments.FromDocument)
-                .ToList();
+            // The block that holds `from` starts at or before it: the greatest first-sequence not above it.
+            var start = _records.Query()
+                .Where(Query.LTE("_id", (long)Math.Min(from, long.MaxValue)))
+                .OrderByDescending("_id")
+                .Limit(1)
+                .FirstOrDefault();
+            var fromId = start is null ? (long)Math.Min(from, long.MaxValue) : start["_id"].AsInt64;
+            var result = new List<SignedReading>();
+            foreach (var block in _records.Find(Query.GTE("_id", fromId)))
+            {
+                if (RecordBlocks.First(block) > to)
+                    break;
+                foreach (var r in RecordBlocks.FromDocument(block))
+                {
+                    if (r.Record.Sequence < from || r.Record.Sequence > to)
+                        continue;
+                    result.Add(r);
+                    if (result.Count == max)
+                        return result;
+                }
+            }
+            return result;
         }
     }
 
@@ -160,10 +164,10 @@ internal sealed class RecordStore : IDisposable
     /// Moves the confirmed watermark forward (never back). Returns how many records it newly confirmed.
     /// </summary>
     /// <remarks>
-    /// The watermark reaches the disk with the next <see cref="Append"/> (which writes the head anyway), at most
-    /// <see cref="WatermarkFlushInterval"/> later, or on dispose: not with every receipt, because each LiteDB commit
-    /// rewrites whole pages and the SD card pays for every one. A watermark lost in a crash only means records the
-    /// ledger already holds are sent again, which it recognises and does not count twice.
+    /// The watermark reaches the disk at most <see cref="WatermarkFlushInterval"/> later, or on dispose: not with
+    /// every receipt, because each LiteDB commit rewrites whole pages and the SD card pays for every one. A watermark
+    /// lost in a crash only means records the ledger already holds are sent again, which it recognises and does not
+    /// count twice.
     /// </remarks>
     public long Confirm(ulong throughSequence)
     {
@@ -192,20 +196,27 @@ internal sealed class RecordStore : IDisposable
     }
 
     /// <summary>
-    /// Deletes confirmed records with gateway time before <paramref name="olderThanMs"/>, oldest first, at most
-    /// <paramref name="max"/>. Unconfirmed records are never pruned.
+    /// Deletes confirmed records with gateway time before <paramref name="olderThanMs"/>, oldest first, a whole commit
+    /// block at a time, at most <paramref name="max"/> records. Unconfirmed records are never pruned.
     /// </summary>
     public int PruneConfirmed(long olderThanMs, int max)
     {
         lock (_gate)
         {
-            var ids = _records.Find(Query.LTE("_id", (long)_head.ConfirmedThrough), limit: max)
-                .Where(d => d["gt"].AsInt64 < olderThanMs)
-                .Select(d => d["_id"])
-                .ToList();
-            foreach (var id in ids)
+            var pruned = 0;
+            var doomed = new List<BsonValue>();
+            foreach (var block in _records.Find(Query.All("_id")))
+            {
+                if (RecordBlocks.Last(block) > _head.ConfirmedThrough || pruned >= max)
+                    break;
+                if (RecordBlocks.FromDocument(block).Any(r => r.Record.GatewayTimeMs >= olderThanMs))
+                    break;
+                doomed.Add(block["_id"]);
+                pruned += block["n"].AsInt32;
+            }
+            foreach (var id in doomed)
                 _records.Delete(id);
-            return ids.Count;
+            return pruned;
         }
     }
 
@@ -221,17 +232,17 @@ internal sealed class RecordStore : IDisposable
 
     private ChainHead ReadHead()
     {
-        var doc = _meta.FindById(ChainDocId);
-        if (doc is null)
+        var confirmed = _meta.FindById(ChainDocId) is { } meta ? (ulong)meta["ct"].AsInt64 : 0;
+        var last = _records.Query().OrderByDescending("_id").Limit(1).FirstOrDefault();
+        if (last is null)
             return new ChainHead(0, new byte[32], 0);
-        return new ChainHead((ulong)doc["seq"].AsInt64, doc["h"].AsBinary, (ulong)doc["ct"].AsInt64);
+        var tail = RecordBlocks.FromDocument(last).Last();
+        return new ChainHead(tail.Record.Sequence, tail.Digest, Math.Min(confirmed, tail.Record.Sequence));
     }
 
     private static BsonDocument HeadDocument(ChainHead head, string device) => new()
     {
         ["_id"] = ChainDocId,
-        ["seq"] = (long)head.Sequence,
-        ["h"] = head.Digest.ToArray(),
         ["ct"] = (long)head.ConfirmedThrough,
         ["dev"] = device,
     };

@@ -26,7 +26,7 @@ public sealed class PollerTests
         var endpoint = $"tcp://127.0.0.1:{server.LocalEndPoint.Port}";
         MeterChannel[] meters =
         [
-            new(new MeterOptions { Id = "live", Endpoint = endpoint, Unit = 1, Map = "eastron-sdm630", TimeoutMs = 100 }, map),
+            new(new MeterOptions { Id = "live", Endpoint = endpoint, Unit = 1, Map = "eastron-sdm630", TimeoutMs = 2000 }, map),
             new(new MeterOptions { Id = "dead", Endpoint = endpoint, Unit = 9, Map = "eastron-sdm630", TimeoutMs = 100 }, map),
         ];
         using var dir = new TempDir();
@@ -55,5 +55,37 @@ public sealed class PollerTests
         Assert.Equal(3, dead.SkippedReads);
         Assert.False(poller.Last("dead")!.Online);
         Assert.True(poller.Last("live")!.Online);
+    }
+
+    [Fact]
+    public async Task With_a_commit_interval_cycles_are_signed_and_stored_together_and_an_orderly_stop_commits_the_rest()
+    {
+        var map = RegisterMapCatalog.LoadBuiltin("eastron-sdm630");
+        var bank = new ModbusRegisterBank();
+        bank.SetInputRegisters(0, new ushort[512]);
+        bank.SetQuantity(map, "import_active_energy", 42_000m);
+        await using var server = new ModbusTcpServer(new IPEndPoint(IPAddress.Loopback, 0), new Dictionary<byte, ModbusRegisterBank> { [1] = bank });
+        server.Start();
+        MeterChannel[] meters = [new(new MeterOptions { Id = "m", Endpoint = $"tcp://127.0.0.1:{server.LocalEndPoint.Port}", Unit = 1, Map = "eastron-sdm630", TimeoutMs = 2000 }, map)];
+        using var dir = new TempDir();
+        using var store = new RecordStore(dir.Path);
+        await using var buses = new ModbusBuses(meters, TimeProvider.System);
+        var metrics = new PipelineMetrics();
+        var poller = new MeterPoller(meters, buses, store, Records.Signer(dir.Path), () => TimeStatus.Synchronised,
+            metrics, TimeProvider.System, NullLogger<MeterPoller>.Instance) { CommitInterval = TimeSpan.FromHours(1) };
+
+        // The first cycle commits (nothing was committed yet); the next three wait in memory.
+        Assert.Equal(3, (await poller.PollOnceAsync(CancellationToken.None)).Count);
+        for (var i = 0; i < 3; i++)
+            Assert.Empty(await poller.PollOnceAsync(CancellationToken.None));
+        Assert.Equal(3UL, store.Head.Sequence);
+        Assert.Equal(3, metrics.Snapshot(0).Stored);
+
+        var rest = poller.Commit();
+
+        Assert.Equal(Enumerable.Range(4, 9).Select(i => (ulong)i), rest.Select(r => r.Record.Sequence));
+        Assert.Equal(12UL, store.Head.Sequence);
+        Assert.Equal(12, metrics.Snapshot(0).Stored);
+        Assert.True(rest[0].Record.PrevHash.Span.SequenceEqual(store.ReadRange(3, 3)[0].Digest.Span));
     }
 }

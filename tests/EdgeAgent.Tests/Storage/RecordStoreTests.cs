@@ -89,23 +89,26 @@ public sealed class RecordStoreTests
     }
 
     [Fact]
-    public void Pruning_deletes_only_confirmed_records()
+    public void Pruning_deletes_only_confirmed_records_a_whole_commit_at_a_time()
     {
         using var dir = new TempDir();
         var signer = Records.Signer(dir.Path);
         using var store = new RecordStore(dir.Path);
-        store.Append(Records.Drafts(10), signer);
-        store.Confirm(6);
+        store.Append(Records.Drafts(6), signer);
+        store.Append(Records.Drafts(4, firstValue: 2000), signer);
+        store.Confirm(8);
 
+        // 1..6 are one confirmed commit; 7..10 share a commit with unconfirmed 9 and 10, so they stay.
         var pruned = store.PruneConfirmed(long.MaxValue, 1000);
 
         Assert.Equal(6, pruned);
         Assert.Equal([7UL, 8, 9, 10], store.ReadRange(1, 10).Select(r => r.Record.Sequence));
+        Assert.Equal([8UL, 9], store.ReadRange(8, 9).Select(r => r.Record.Sequence));
         Assert.Equal(10UL, store.Head.Sequence);
     }
 
     [Fact]
-    public void The_watermark_reaches_the_disk_with_the_next_append_or_on_dispose()
+    public void The_watermark_reaches_the_disk_on_dispose_and_the_head_comes_back_from_the_records()
     {
         using var dir = new TempDir();
         var signer = Records.Signer(dir.Path);
