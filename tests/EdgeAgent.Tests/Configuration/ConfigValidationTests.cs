@@ -89,4 +89,24 @@ public sealed class ConfigValidationTests
         var errors = AgentOptionsValidator.Validate(options, requireMeters: true).Select(e => e.ToString()).ToList();
         Assert.Equal(["meters[1].id: duplicate meter id 'm1'", "mqtt.keyFile: certFile and keyFile go together for mutual TLS"], errors);
     }
+
+    [Fact]
+    public void The_shipped_example_configuration_is_valid()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "EdgeMeter.sln")))
+            root = Path.GetDirectoryName(root)!;
+        var path = Path.Combine(root, "hardware", "edgemeter.example.json");
+        // The CA file names a path on a gateway; everything else is checked as written.
+        var configuration = ConfigLoader.Build(path, new Dictionary<string, string?> { ["Mqtt:CaFile"] = "" });
+
+        var options = ConfigLoader.Load(configuration, path, requireMeters: true,
+            e => EdgeMeter.Protocols.Modbus.ModbusEndpoint.TryParse(e, out _) ? null : "bad endpoint",
+            EdgeMeter.Agent.Hosting.RegisterMaps.Check);
+
+        Assert.Equal(2, options.Meters.Count);
+        Assert.Equal(EdgeMeter.Crypto.Records.EnergySource.Pv, options.Meters[1].Source);
+        Assert.Equal(15, options.Storage.CommitIntervalSeconds);
+        Assert.Equal("mqtts://ledger.example.net:8883", options.Mqtt.Broker);
+    }
 }
