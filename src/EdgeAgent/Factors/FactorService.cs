@@ -17,6 +17,7 @@ internal sealed partial class FactorService
 {
     public const string ParamsFile = "factor-params.json";
     public const string EventsFile = "factor-events.json";
+    public const string StateFile = "factor-state.json";
 
     /// <summary>Development defaults until the operator sends parameters; a consumer in UTC.</summary>
     public const string DefaultParamsJson = """
@@ -42,6 +43,20 @@ internal sealed partial class FactorService
         IncludeCurrentInterval = includeCurrentInterval;
         var paramsPath = Path.Combine(dataDirectory, ParamsFile);
         Params = FactorJson.ParseParams(File.Exists(paramsPath) ? File.ReadAllBytes(paramsPath) : Encoding.UTF8.GetBytes(DefaultParamsJson));
+        var statePath = Path.Combine(dataDirectory, StateFile);
+        if (File.Exists(statePath))
+        {
+            try
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(statePath));
+                if (!Accumulator.TryLoadSnapshot(doc.RootElement))
+                    LogStateIgnored("it does not match the configured interval length");
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                LogStateIgnored(e.Message);
+            }
+        }
         var eventsPath = Path.Combine(dataDirectory, EventsFile);
         if (File.Exists(eventsPath))
         {
@@ -64,6 +79,18 @@ internal sealed partial class FactorService
             lock (_gate)
                 return [.. _events];
         }
+    }
+
+    /// <summary>
+    /// Writes the accumulated month to the data directory (atomically). With the records stored after
+    /// <see cref="IntervalAccumulator.ThroughSequence"/> replayed at start, a restart loses nothing of the month.
+    /// </summary>
+    public void SaveState()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+            Accumulator.WriteSnapshot(w);
+        AtomicFile.WriteAllBytes(Path.Combine(_dataDirectory, StateFile), buffer.WrittenSpan);
     }
 
     /// <summary>Feeds a cycle's signed readings.</summary>
@@ -159,6 +186,9 @@ internal sealed partial class FactorService
         }
         return true;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored the saved factor state ({Reason}); the month restarts from the stored readings")]
+    private partial void LogStateIgnored(string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected operator {Kind} message: {Reason}; nothing changed")]
     private partial void LogRejected(string kind, string reason);

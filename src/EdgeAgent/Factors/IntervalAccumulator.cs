@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using EdgeMeter.Agent.Status;
 using EdgeMeter.Crypto.Records;
 
@@ -165,6 +166,120 @@ internal sealed class IntervalAccumulator
             }
             return list;
         }
+    }
+
+    /// <summary>The highest sequence number taken in; a restart replays stored records after it.</summary>
+    public ulong ThroughSequence
+    {
+        get
+        {
+            lock (_gate)
+                return _channels.Values.Select(c => c.Sequence).DefaultIfEmpty(0UL).Max();
+        }
+    }
+
+    /// <summary>
+    /// Writes the whole state (channels' last register values, interval sums, reading ranges) so that a restart does
+    /// not forget the month: decimals as exact strings, ticks as numbers.
+    /// </summary>
+    public void WriteSnapshot(Utf8JsonWriter w)
+    {
+        lock (_gate)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("intervalMinutes", IntervalMinutes);
+            w.WriteNumber("latestTicks", _latestTicks);
+            w.WriteStartArray("channels");
+            foreach (var (key, state) in _channels)
+            {
+                w.WriteStartObject();
+                w.WriteString("meterId", key.MeterId);
+                w.WriteString("obis", key.Obis);
+                w.WriteNumber("ticks", state.Ticks);
+                w.WriteString("valueWh", state.ValueWh.ToString(CultureInfo.InvariantCulture));
+                w.WriteNumber("sequence", state.Sequence);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("buckets");
+            foreach (var (start, b) in _buckets)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("start", start);
+                w.WriteString("import", b._import.ToString(CultureInfo.InvariantCulture));
+                w.WriteString("export", b._export.ToString(CultureInfo.InvariantCulture));
+                w.WriteString("generation", b._generation.ToString(CultureInfo.InvariantCulture));
+                w.WriteString("cleanGeneration", b._cleanGeneration.ToString(CultureInfo.InvariantCulture));
+                w.WriteString("heat", b._heat.ToString(CultureInfo.InvariantCulture));
+                w.WriteString("cleanHeat", b._cleanHeat.ToString(CultureInfo.InvariantCulture));
+                w.WriteStartArray("sequences");
+                foreach (var (key, (first, last)) in b.Sequences)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("meterId", key.MeterId);
+                    w.WriteString("obis", key.Obis);
+                    w.WriteNumber("first", first);
+                    w.WriteNumber("last", last);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+    }
+
+    /// <summary>Restores a snapshot written by <see cref="WriteSnapshot"/>; false (state untouched) when it does not fit.</summary>
+    public bool TryLoadSnapshot(JsonElement root)
+    {
+        try
+        {
+            if (root.GetProperty("intervalMinutes").GetInt32() != IntervalMinutes)
+                return false;
+            var channels = new Dictionary<ChannelKey, ChannelState>();
+            foreach (var c in root.GetProperty("channels").EnumerateArray())
+            {
+                channels[new ChannelKey(c.GetProperty("meterId").GetString()!, c.GetProperty("obis").GetString()!)] =
+                    new ChannelState(c.GetProperty("ticks").GetInt64(), Dec(c, "valueWh"), c.GetProperty("sequence").GetUInt64());
+            }
+            var buckets = new SortedDictionary<long, Bucket>();
+            foreach (var e in root.GetProperty("buckets").EnumerateArray())
+            {
+                var b = new Bucket
+                {
+                    _import = Dec(e, "import"),
+                    _export = Dec(e, "export"),
+                    _generation = Dec(e, "generation"),
+                    _cleanGeneration = Dec(e, "cleanGeneration"),
+                    _heat = Dec(e, "heat"),
+                    _cleanHeat = Dec(e, "cleanHeat"),
+                };
+                foreach (var q in e.GetProperty("sequences").EnumerateArray())
+                {
+                    b.Sequences[new ChannelKey(q.GetProperty("meterId").GetString()!, q.GetProperty("obis").GetString()!)] =
+                        (q.GetProperty("first").GetUInt64(), q.GetProperty("last").GetUInt64());
+                }
+                buckets[e.GetProperty("start").GetInt64()] = b;
+            }
+            lock (_gate)
+            {
+                _channels.Clear();
+                foreach (var (k, v) in channels)
+                    _channels[k] = v;
+                _buckets.Clear();
+                foreach (var (k, v) in buckets)
+                    _buckets[k] = v;
+                _latestTicks = root.GetProperty("latestTicks").GetInt64();
+            }
+            return true;
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
+        {
+            return false;
+        }
+
+        static decimal Dec(JsonElement e, string name) => decimal.Parse(e.GetProperty(name).GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture);
     }
 
     /// <summary>Computes <paramref name="month"/> from the complete intervals.</summary>
@@ -403,12 +518,12 @@ internal sealed class IntervalAccumulator
 
     private sealed class Bucket
     {
-        private decimal _import;
-        private decimal _export;
-        private decimal _generation;
-        private decimal _cleanGeneration;
-        private decimal _heat;
-        private decimal _cleanHeat;
+        internal decimal _import;
+        internal decimal _export;
+        internal decimal _generation;
+        internal decimal _cleanGeneration;
+        internal decimal _heat;
+        internal decimal _cleanHeat;
 
         public Dictionary<ChannelKey, (ulong First, ulong Last)> Sequences { get; } = [];
 

@@ -69,6 +69,16 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
             Uplink.Downlink += (topic, payload) => Factors.HandleOperatorMessage(topic[(topic.LastIndexOf('/') + 1)..], payload.Span);
         }
         Poller.Stored += Factors.Add;
+        // The saved month plus what was stored after it: a restart (or a crash) forgets nothing of the month.
+        const int replayPage = 5000;
+        for (var next = Factors.Accumulator.ThroughSequence + 1; next <= Store.Head.Sequence;)
+        {
+            var page = Store.ReadRange(next, Store.Head.Sequence, replayPage);
+            if (page.Count == 0)
+                break;
+            Factors.Add(page);
+            next = page[^1].Record.Sequence + 1;
+        }
     }
 
     public IDeviceKey Key { get; }
@@ -129,6 +139,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         }
         await uplinkStop.CancelAsync().ConfigureAwait(false);
         await uplink.ConfigureAwait(false);
+        Factors.SaveState();
         try
         {
             await displayTask.ConfigureAwait(false);
@@ -239,16 +250,17 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     }
 
     /// <summary>
-    /// Once an hour: prune confirmed records past retention, and when the disk runs low, confirmed records
+    /// Every 15 minutes: save the month's factor state; prune confirmed records past retention, and when the disk runs low, confirmed records
     /// oldest first. Unconfirmed records are never pruned; a full disk with only unconfirmed records raises an alarm.
     /// </summary>
     private async Task RetentionLoopAsync(CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromHours(1), _time);
+        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(15), _time);
         try
         {
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
             {
+                Factors.SaveState();
                 var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
                 var cutoff = now - (long)TimeSpan.FromDays(_options.Storage.RetainConfirmedDays).TotalMilliseconds;
                 var pruned = Store.PruneConfirmed(cutoff, 100_000);
