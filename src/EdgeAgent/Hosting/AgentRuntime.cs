@@ -44,7 +44,8 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         _log = loggers.CreateLogger<AgentRuntime>();
         _time = time ?? TimeProvider.System;
 
-        Directory.CreateDirectory(options.DataDirectory);
+        // The key lives here: owner only, whoever created the folder (systemd's StateDirectoryMode says the same).
+        Directory.CreateDirectory(options.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Key = FileDeviceKey.LoadOrCreate(Path.Combine(options.DataDirectory, KeyFileName));
         Signer = new RecordSigner(Key, Eip712Domain.ForReadings(options.ChainId));
         Store = new RecordStore(options.DataDirectory);

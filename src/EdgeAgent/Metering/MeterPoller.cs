@@ -26,6 +26,10 @@ internal sealed partial class MeterPoller
     private readonly ILogger<MeterPoller> _log;
     private readonly Dictionary<string, MeterSnapshot> _last = new(StringComparer.Ordinal);
     private readonly List<ReadingRecord> _pending = [];
+    private readonly Dictionary<string, long> _failures = new(StringComparer.Ordinal);
+
+    /// <summary>A meter that keeps failing is logged again after this many failed cycles.</summary>
+    public const int RepeatFailureLogEvery = 300;
     private long _lastCommitTicks;
     private readonly Lock _gate = new();
 
@@ -129,10 +133,15 @@ internal sealed partial class MeterPoller
             }
             if (read.Values is null)
             {
-                // A failed read is never a value: no record, the meter shows offline, the log says why.
-                LogReadFailed(meter.Id, read.Error ?? "no answer");
+                // A failed read is never a value: no record, the meter shows offline, the log says why: on the
+                // first failure and then every few minutes, not once a second into the journal.
+                var failures = _failures[meter.Id] = _failures.GetValueOrDefault(meter.Id) + 1;
+                if (failures == 1 || failures % RepeatFailureLogEvery == 0)
+                    LogReadFailed(meter.Id, read.Error ?? "no answer", failures);
                 continue;
             }
+            if (_failures.Remove(meter.Id, out var failed))
+                LogBackOnline(meter.Id, failed);
             _metrics.AddReadings(read.Values.Count);
             foreach (var v in read.Values)
             {
@@ -181,8 +190,11 @@ internal sealed partial class MeterPoller
         return signed;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Meter {Meter}: read failed: {Reason}")]
-    private partial void LogReadFailed(string meter, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Meter {Meter}: read failed ({Failures} in a row): {Reason}")]
+    private partial void LogReadFailed(string meter, string reason, long failures);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Meter {Meter}: answering again after {Failures} failed reads")]
+    private partial void LogBackOnline(string meter, long failures);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Storing readings failed, nothing of this cycle was taken: {Reason}")]
     private partial void LogStoreFailed(string reason);
