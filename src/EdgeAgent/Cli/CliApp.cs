@@ -40,7 +40,9 @@ internal static class CliApp
             if (parsed.Errors.Count > 0)
             {
                 // Usage errors are bad input: one line and exit 2, not System.CommandLine's help dump and 1.
-                return CliOutput.Fail($"{parsed.Errors[0].Message} (see 'edgemeter {string.Join(' ', CommandPath(parsed))} --help')", ExitCodes.BadInput);
+                var help = string.Join(' ', ["edgemeter", .. CommandPath(parsed), "--help"]);
+                var messages = parsed.Errors.Select(e => e.Message.TrimEnd('.')).Distinct();
+                return CliOutput.Fail($"{string.Join("; ", messages)} (see '{help}')", ExitCodes.BadInput);
             }
             return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(15) }).ConfigureAwait(false);
         }
