@@ -79,4 +79,43 @@ public sealed class AotSmokeTests(AotBinaryFixture aot)
         Assert.True(r.ExitCode == 0, r.Err);
         Assert.Matches(@"^\d+\.\d+\.\d+", r.Out.Trim());
     }
+
+    [Fact]
+    public async Task Run_reads_a_meter_under_the_host_and_an_orderly_stop_commits_what_it_buffered()
+    {
+        var map = EdgeMeter.Protocols.Modbus.RegisterMapCatalog.LoadBuiltin("eastron-sdm630");
+        var bank = new EdgeMeter.Protocols.Modbus.ModbusRegisterBank();
+        bank.SetInputRegisters(0, new ushort[512]);
+        bank.SetQuantity(map, "import_active_energy", 2_500_000m);
+        bank.SetQuantity(map, "active_power", 1234.5m);
+        await using var meter = new EdgeMeter.Protocols.Modbus.ModbusTcpServer(
+            new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0),
+            new Dictionary<byte, EdgeMeter.Protocols.Modbus.ModbusRegisterBank> { [7] = bank });
+        meter.Start();
+        var dir = Directory.CreateTempSubdirectory("edgemeter-aot-run-").FullName;
+        var config = Path.Combine(dir, "edgemeter.json");
+        await File.WriteAllTextAsync(config, $$"""
+            { "dataDirectory": "{{dir}}/data", "pollIntervalSeconds": 1, "http": { "url": "http://127.0.0.1:0" },
+              "meters": [ { "id": "main", "endpoint": "tcp://127.0.0.1:{{meter.LocalEndPoint.Port}}", "unit": 7, "map": "eastron-sdm630" } ] }
+            """);
+
+        await using (var agent = new Background(aot.Binary, ["run", "--config", config]))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            Assert.False(agent.HasExited, agent.Output);
+            // SIGTERM, as systemd stops it: the readings buffered for the 15 s group commit are signed and stored.
+            Assert.Equal(0, await agent.StopAsync(TimeSpan.FromSeconds(20)));
+            Assert.Contains("starting: 1 meters", agent.Output, StringComparison.Ordinal);
+        }
+
+        var export = await Processes.RunAsync(aot.Binary, ["export", "--data", Path.Combine(dir, "data")], TimeSpan.FromSeconds(30));
+        Assert.True(export.ExitCode == 0, export.Err);
+        var messages = export.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("message")).ToList();
+        Assert.True(messages.Count >= 4, $"{messages.Count} records");
+        var energy = messages.First(m => m.GetProperty("obis").GetString() == "1-0:1.8.0*255");
+        Assert.Equal(("main", "2500000", 0, "Wh"), (energy.GetProperty("meterId").GetString(), energy.GetProperty("value").GetString(),
+            energy.GetProperty("scaler").GetInt32(), energy.GetProperty("unit").GetString()));
+        Assert.Contains(messages, m => m.GetProperty("obis").GetString() == "1-0:16.7.0*255" && m.GetProperty("value").GetString() == "12345");
+    }
 }
