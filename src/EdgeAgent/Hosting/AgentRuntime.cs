@@ -175,6 +175,15 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
             Requests = traffic?.Traffic.Requests ?? 0,
             Timeouts = traffic?.Traffic.Timeouts ?? 0,
             Errors = (traffic?.Traffic.CrcErrors ?? 0) + (traffic?.Traffic.FrameErrors ?? 0) + (traffic?.Traffic.Exceptions ?? 0),
+            CrcErrors = traffic?.Traffic.CrcErrors ?? 0,
+            Exceptions = traffic?.Traffic.Exceptions ?? 0,
+            MeanLatencyMs = traffic?.Traffic.MeanLatency.TotalMilliseconds ?? 0,
+            Breaker = traffic?.Breaker switch
+            {
+                EdgeMeter.Protocols.Modbus.CircuitState.Open => "open",
+                EdgeMeter.Protocols.Modbus.CircuitState.HalfOpen => "half-open",
+                _ => "closed",
+            },
             MeterId = m.Id,
             Source = m.Source,
             Clean = m.Clean,

@@ -36,7 +36,14 @@ internal sealed record MeterStatus
     public decimal? EnergyKwh { get; init; }
     public long Requests { get; init; }
     public long Timeouts { get; init; }
+    /// <summary>CRC errors, garbled frames and exception responses together.</summary>
     public long Errors { get; init; }
+    public long CrcErrors { get; init; }
+    public long Exceptions { get; init; }
+    /// <summary>Mean round-trip time of valid responses, milliseconds.</summary>
+    public double MeanLatencyMs { get; init; }
+    /// <summary>The meter's circuit breaker: closed (polled), open (skipped), half-open (one trial).</summary>
+    public string Breaker { get; init; } = "closed";
 }
 
 /// <summary>Counts along the pipeline since start: read, signed, durably stored, published, confirmed by the ledger.</summary>

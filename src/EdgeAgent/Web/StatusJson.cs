@@ -74,6 +74,10 @@ internal static class StatusJson
             w.WriteNumber("requests", m.Requests);
             w.WriteNumber("timeouts", m.Timeouts);
             w.WriteNumber("errors", m.Errors);
+            w.WriteNumber("crcErrors", m.CrcErrors);
+            w.WriteNumber("exceptions", m.Exceptions);
+            w.WriteNumber("meanLatencyMs", Math.Round(m.MeanLatencyMs, 2));
+            w.WriteString("breaker", m.Breaker);
             w.WriteEndObject();
         }
 
