@@ -73,8 +73,7 @@ internal sealed partial class DevLedger : IAsyncDisposable
     /// <summary>Connects once (persistent session) and subscribes.</summary>
     public async Task ConnectAsync(CancellationToken ct)
     {
-        var options = MqttConnection.BuildOptions(_options, "edgemeter-ledger", cleanStart: false);
-        await _client.ConnectAsync(options, ct).ConfigureAwait(false);
+        await MqttConnection.ConnectAsync(_client, _options, "edgemeter-ledger", cleanStart: false, ct).ConfigureAwait(false);
         await _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
             .WithTopicFilter(f => f.WithTopic(Topics.AllTx).WithAtLeastOnceQoS())
             .WithTopicFilter(f => f.WithTopic(Topics.AllClaims).WithAtLeastOnceQoS())

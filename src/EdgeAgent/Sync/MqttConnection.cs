@@ -9,6 +9,43 @@ namespace EdgeMeter.Agent.Sync;
 /// <summary>Builds MQTTnet client options from <see cref="MqttOptions"/>: TLS with server verification, mTLS, v5 or v3.1.1.</summary>
 internal static class MqttConnection
 {
+    /// <summary>
+    /// Connects with MQTT 5, or 3.1.1 when configured so; a broker that refuses version 5 ("unacceptable protocol
+    /// version") gets a second attempt with 3.1.1 at once. Returns the version in use.
+    /// </summary>
+    public static async Task<MqttProtocolVersion> ConnectAsync(
+        IMqttClient client, MqttOptions o, string clientId, bool cleanStart, CancellationToken ct, string? willTopic = null, byte[]? willPayload = null)
+    {
+        if (o.Protocol != "311")
+        {
+            MqttClientConnectResult result;
+            try
+            {
+                result = await client.ConnectAsync(BuildOptions(o, clientId, cleanStart, willTopic, willPayload), ct).ConfigureAwait(false);
+            }
+            catch (MQTTnet.Adapter.MqttConnectingFailedException e) when (e.Message.Contains(nameof(MqttClientConnectResultCode.UnsupportedProtocolVersion), StringComparison.Ordinal))
+            {
+                result = new MqttClientConnectResult { ResultCode = MqttClientConnectResultCode.UnsupportedProtocolVersion };
+            }
+            if (result.ResultCode == MqttClientConnectResultCode.Success && client.IsConnected)
+                return MqttProtocolVersion.V500;
+            // A 3.1.1-only broker answers an MQTT 5 CONNECT with the 3.1.1 return code 1, "unacceptable protocol
+            // version" (MQTT 5, 3.1.2.2); an MQTT 5 broker that will not speak 5 says 0x84. Either way: 3.1.1, at once.
+            if (result.ResultCode is not (MqttClientConnectResultCode.UnsupportedProtocolVersion or UnacceptableProtocolVersion311))
+                throw new IOException($"the broker refused the connection: {result.ResultCode} {result.ReasonString}".TrimEnd());
+        }
+        var v311 = new MqttOptions
+        {
+            Broker = o.Broker, Username = o.Username, Password = o.Password, CaFile = o.CaFile, CertFile = o.CertFile, KeyFile = o.KeyFile,
+            Protocol = "311", BatchMaxRecords = o.BatchMaxRecords, BatchMaxDelayMs = o.BatchMaxDelayMs, MaxInFlight = o.MaxInFlight,
+        };
+        await client.ConnectAsync(BuildOptions(v311, clientId, cleanStart, willTopic, willPayload), ct).ConfigureAwait(false);
+        return MqttProtocolVersion.V311;
+    }
+
+    /// <summary>The MQTT 3.1.1 CONNACK return code 1, as MQTTnet's MQTT 5 decoder passes it through.</summary>
+    private const MqttClientConnectResultCode UnacceptableProtocolVersion311 = (MqttClientConnectResultCode)1;
+
     public static MqttClientOptions BuildOptions(
         MqttOptions o,
         string clientId,

@@ -54,6 +54,9 @@ internal sealed partial class MqttUplink : IAsyncDisposable
 
     public bool Connected => _client.IsConnected;
 
+    /// <summary>The MQTT version of the current connection (5 unless the broker only speaks 3.1.1).</summary>
+    public MQTTnet.Formatter.MqttProtocolVersion ProtocolVersion { get; private set; }
+
     /// <summary>The chain's confirmed balance from the last balance message.</summary>
     public decimal? ConfirmedBalance { get; private set; }
 
@@ -115,8 +118,7 @@ internal sealed partial class MqttUplink : IAsyncDisposable
     private async Task ConnectAsync(CancellationToken ct)
     {
         var will = StatusPayload("offline", _boot.Count);
-        var options = MqttConnection.BuildOptions(_options, ClientId, cleanStart: false, Topics.Status(_device), will);
-        await _client.ConnectAsync(options, ct).ConfigureAwait(false);
+        ProtocolVersion = await MqttConnection.ConnectAsync(_client, _options, ClientId, cleanStart: false, ct, Topics.Status(_device), will).ConfigureAwait(false);
         var subscribe = new MqttClientSubscribeOptionsBuilder()
             .WithTopicFilter(f => f.WithTopic(Topics.Receipt(_device)).WithAtLeastOnceQoS())
             .WithTopicFilter(f => f.WithTopic(Topics.Balance(_device)).WithAtLeastOnceQoS())
@@ -131,7 +133,7 @@ internal sealed partial class MqttUplink : IAsyncDisposable
             _inFlight.Clear();
             _sentThrough = _store.Head.ConfirmedThrough;
         }
-        LogConnected(_options.Broker, _store.PendingCount);
+        LogConnected(_options.Broker, ProtocolVersion == MQTTnet.Formatter.MqttProtocolVersion.V500 ? "5" : "3.1.1", _store.PendingCount);
     }
 
     private string ClientId => "edgemeter-" + _device[2..18];
@@ -282,8 +284,8 @@ internal sealed partial class MqttUplink : IAsyncDisposable
         _wake.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Uplink connected to {Broker}; {Pending} records pending")]
-    private partial void LogConnected(string broker, long pending);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Uplink connected to {Broker} (MQTT {Version}); {Pending} records pending")]
+    private partial void LogConnected(string broker, string version, long pending);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Uplink down ({Kind}): {Reason}")]
     private partial void LogUplinkDown(string kind, string reason);
