@@ -1,8 +1,6 @@
-using System.Net;
 using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Agent.Hosting;
 using EdgeMeter.Agent.Tests.Support;
-using EdgeMeter.Protocols.Modbus;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EdgeMeter.Agent.Tests.Metering;
@@ -12,13 +10,8 @@ public sealed class MeterStatusTests
     [Fact]
     public async Task The_agent_status_carries_each_meters_traffic_counters_and_breaker()
     {
-        var map = RegisterMapCatalog.LoadBuiltin("eastron-sdm630");
-        var bank = new ModbusRegisterBank();
-        bank.SetInputRegisters(0, new ushort[512]);
-        bank.SetQuantity(map, "active_power", 2340m);
-        await using var server = new ModbusTcpServer(new IPEndPoint(IPAddress.Loopback, 0), new Dictionary<byte, ModbusRegisterBank> { [1] = bank });
-        server.Start();
-        var endpoint = $"tcp://127.0.0.1:{server.LocalEndPoint.Port}";
+        await using var simulated = SimulatedMeter.Start(1, ("active_power", 2340m));
+        var endpoint = simulated.Endpoint;
         using var dir = new TempDir();
         var options = new AgentOptions
         {

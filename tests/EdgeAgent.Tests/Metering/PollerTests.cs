@@ -1,4 +1,3 @@
-using System.Net;
 using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Agent.Metering;
 using EdgeMeter.Agent.Status;
@@ -15,15 +14,8 @@ public sealed class PollerTests
     [Fact]
     public async Task A_dead_meter_on_the_bus_costs_one_timeout_per_cycle_until_its_breaker_opens_and_never_a_record()
     {
-        var map = RegisterMapCatalog.LoadBuiltin("eastron-sdm630");
-        var bank = new ModbusRegisterBank();
-        bank.SetInputRegisters(0, new ushort[512]);
-        bank.SetQuantity(map, "import_active_energy", 1_234_000m);
-        bank.SetQuantity(map, "export_active_energy", 5_000m);
-        bank.SetQuantity(map, "active_power", 812.5m);
-        await using var server = new ModbusTcpServer(new IPEndPoint(IPAddress.Loopback, 0), new Dictionary<byte, ModbusRegisterBank> { [1] = bank });
-        server.Start();
-        var endpoint = $"tcp://127.0.0.1:{server.LocalEndPoint.Port}";
+        await using var simulated = SimulatedMeter.Start(1, ("import_active_energy", 1_234_000m), ("export_active_energy", 5_000m), ("active_power", 812.5m));
+        var (map, endpoint) = (simulated.Map, simulated.Endpoint);
         MeterChannel[] meters =
         [
             new(new MeterOptions { Id = "live", Endpoint = endpoint, Unit = 1, Map = "eastron-sdm630", TimeoutMs = 2000 }, map),
@@ -60,13 +52,8 @@ public sealed class PollerTests
     [Fact]
     public async Task With_a_commit_interval_cycles_are_signed_and_stored_together_and_an_orderly_stop_commits_the_rest()
     {
-        var map = RegisterMapCatalog.LoadBuiltin("eastron-sdm630");
-        var bank = new ModbusRegisterBank();
-        bank.SetInputRegisters(0, new ushort[512]);
-        bank.SetQuantity(map, "import_active_energy", 42_000m);
-        await using var server = new ModbusTcpServer(new IPEndPoint(IPAddress.Loopback, 0), new Dictionary<byte, ModbusRegisterBank> { [1] = bank });
-        server.Start();
-        MeterChannel[] meters = [new(new MeterOptions { Id = "m", Endpoint = $"tcp://127.0.0.1:{server.LocalEndPoint.Port}", Unit = 1, Map = "eastron-sdm630", TimeoutMs = 2000 }, map)];
+        await using var simulated = SimulatedMeter.Start(1, ("import_active_energy", 42_000m));
+        MeterChannel[] meters = [new(new MeterOptions { Id = "m", Endpoint = simulated.Endpoint, Unit = 1, Map = "eastron-sdm630", TimeoutMs = 2000 }, simulated.Map)];
         using var dir = new TempDir();
         using var store = new RecordStore(dir.Path);
         await using var buses = new ModbusBuses(meters, TimeProvider.System);
