@@ -107,64 +107,20 @@ public sealed class ModbusClient : IAsyncDisposable
         ReadRegistersAsync(ModbusFunction.ReadInputRegisters, unit, address, count, null, cancellationToken);
 
     /// <summary>Function 05: writes one coil.</summary>
-    public async Task WriteSingleCoilAsync(byte unit, ushort address, bool value, CancellationToken cancellationToken)
-    {
-        await EnterAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            int n = ModbusPdu.WriteSingleCoilRequest(_request, address, value);
-            await WriteLockedAsync(unit, n, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task WriteSingleCoilAsync(byte unit, ushort address, bool value, CancellationToken cancellationToken) =>
+        WriteAsync(unit, request => ModbusPdu.WriteSingleCoilRequest(request, address, value), cancellationToken);
 
     /// <summary>Function 06: writes one holding register.</summary>
-    public async Task WriteSingleRegisterAsync(byte unit, ushort address, ushort value, CancellationToken cancellationToken)
-    {
-        await EnterAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            int n = ModbusPdu.WriteSingleRegisterRequest(_request, address, value);
-            await WriteLockedAsync(unit, n, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task WriteSingleRegisterAsync(byte unit, ushort address, ushort value, CancellationToken cancellationToken) =>
+        WriteAsync(unit, request => ModbusPdu.WriteSingleRegisterRequest(request, address, value), cancellationToken);
 
     /// <summary>Function 15: writes consecutive coils.</summary>
-    public async Task WriteMultipleCoilsAsync(byte unit, ushort address, ReadOnlyMemory<bool> values, CancellationToken cancellationToken)
-    {
-        await EnterAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            int n = ModbusPdu.WriteMultipleCoilsRequest(_request, address, values.Span);
-            await WriteLockedAsync(unit, n, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task WriteMultipleCoilsAsync(byte unit, ushort address, ReadOnlyMemory<bool> values, CancellationToken cancellationToken) =>
+        WriteAsync(unit, request => ModbusPdu.WriteMultipleCoilsRequest(request, address, values.Span), cancellationToken);
 
     /// <summary>Function 16: writes consecutive holding registers (1..123).</summary>
-    public async Task WriteMultipleRegistersAsync(byte unit, ushort address, ReadOnlyMemory<ushort> values, CancellationToken cancellationToken)
-    {
-        await EnterAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            int n = ModbusPdu.WriteMultipleRegistersRequest(_request, address, values.Span);
-            await WriteLockedAsync(unit, n, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task WriteMultipleRegistersAsync(byte unit, ushort address, ReadOnlyMemory<ushort> values, CancellationToken cancellationToken) =>
+        WriteAsync(unit, request => ModbusPdu.WriteMultipleRegistersRequest(request, address, values.Span), cancellationToken);
 
     /// <summary>
     /// Function 43/14: reads the device identification objects of <paramref name="code"/>, following
@@ -268,6 +224,21 @@ public sealed class ModbusClient : IAsyncDisposable
         }
 
         return result;
+    }
+
+    /// <summary>One write request under the bus lock: <paramref name="build"/> fills the request PDU and returns its length.</summary>
+    private async Task WriteAsync(byte unit, Func<byte[], int> build, CancellationToken cancellationToken)
+    {
+        await EnterAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            int n = build(_request);
+            await WriteLockedAsync(unit, n, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     private async Task WriteLockedAsync(byte unit, int requestLength, CancellationToken cancellationToken)
