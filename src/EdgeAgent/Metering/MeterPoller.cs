@@ -30,7 +30,9 @@ internal sealed partial class MeterPoller
 
     /// <summary>A meter that keeps failing is logged again after this many failed cycles.</summary>
     public const int RepeatFailureLogEvery = 300;
-    private long _lastCommitTicks;
+    /// <summary>When the last commit happened, on the monotonic clock; none yet means the next cycle commits at once.
+    /// (Not 0: that clock counts from boot, so 0 is "a few seconds ago" on a gateway that just started.)</summary>
+    private long? _lastCommitTicks;
     private readonly Lock _gate = new();
 
     public MeterPoller(
@@ -167,7 +169,7 @@ internal sealed partial class MeterPoller
 
         _pending.AddRange(drafts);
         var now = _time.GetTimestamp();
-        if (_pending.Count > 0 && (_time.GetElapsedTime(_lastCommitTicks, now) >= CommitInterval || _pending.Count >= MaxPending))
+        if (_pending.Count > 0 && (_lastCommitTicks is not { } last || _time.GetElapsedTime(last, now) >= CommitInterval || _pending.Count >= MaxPending))
             return Commit();
         return [];
     }

@@ -75,4 +75,37 @@ public sealed class PollerTests
         Assert.Equal(12, metrics.Snapshot(0).Stored);
         Assert.True(rest[0].Record.PrevHash.Span.SequenceEqual(store.ReadRange(3, 3)[0].Digest.Span));
     }
+
+    [Fact]
+    public async Task Right_after_boot_the_first_cycle_commits_and_the_interval_counts_from_that_commit()
+    {
+        await using var simulated = SimulatedMeter.Start(1, ("import_active_energy", 42_000m));
+        MeterChannel[] meters = [new(new MeterOptions { Id = "m", Endpoint = simulated.Endpoint, Unit = 1, Map = "eastron-sdm630", TimeoutMs = 2000 }, simulated.Map)];
+        using var dir = new TempDir();
+        using var store = new RecordStore(dir.Path);
+        await using var buses = new ModbusBuses(meters, TimeProvider.System);
+        // The monotonic clock of a gateway that booted a moment ago: it reads 0 now.
+        var boot = new BootClock();
+        var poller = new MeterPoller(meters, buses, store, Records.Signer(dir.Path), () => TimeStatus.Synchronised,
+            new PipelineMetrics(), boot, NullLogger<MeterPoller>.Instance) { CommitInterval = TimeSpan.FromSeconds(15) };
+
+        Assert.Equal(3, (await poller.PollOnceAsync(CancellationToken.None)).Count);
+        boot.Advance(TimeSpan.FromSeconds(14));
+        Assert.Empty(await poller.PollOnceAsync(CancellationToken.None));
+        boot.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(6, (await poller.PollOnceAsync(CancellationToken.None)).Count);
+        Assert.Equal(9UL, store.Head.Sequence);
+    }
+
+    /// <summary>A monotonic clock that starts at 0, as the kernel's does at boot, and moves only when told.</summary>
+    private sealed class BootClock : TimeProvider
+    {
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => _ticks;
+
+        public void Advance(TimeSpan by) => _ticks += by.Ticks;
+    }
 }
