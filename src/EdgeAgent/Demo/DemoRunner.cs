@@ -4,6 +4,7 @@ using EdgeMeter.Agent.Hosting;
 using EdgeMeter.Agent.Ledger;
 using EdgeMeter.Agent.Sync;
 using EdgeMeter.Crypto.Records;
+using EdgeMeter.Economics;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeMeter.Agent.Demo;

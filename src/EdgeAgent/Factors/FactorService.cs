@@ -1,8 +1,8 @@
 using System.Text;
 using EdgeMeter.Agent.Status;
 using EdgeMeter.Agent.Storage;
-using EdgeMeter.Agent.Sync;
 using EdgeMeter.Crypto.Records;
+using EdgeMeter.Economics;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeMeter.Agent.Factors;

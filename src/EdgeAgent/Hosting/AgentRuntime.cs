@@ -11,6 +11,7 @@ using EdgeMeter.Agent.Web;
 using EdgeMeter.Crypto.Keys;
 using EdgeMeter.Crypto.Records;
 using EdgeMeter.Crypto.Signing;
+using EdgeMeter.Economics;
 using EdgeMeter.Protocols.Modbus;
 using Microsoft.Extensions.Logging;
 

@@ -1,4 +1,5 @@
 using EdgeMeter.Crypto.Records;
+using EdgeMeter.Economics;
 
 namespace EdgeMeter.Agent.Status;
 
@@ -48,19 +49,6 @@ internal sealed record MeterStatus
 
 /// <summary>Counts along the pipeline since start: read, signed, durably stored, published, confirmed by the ledger.</summary>
 internal sealed record PipelineCounters(long Readings, long Signed, long Stored, long Published, long Confirmed, long OutboxPending);
-
-/// <summary>Provisional (local, unconfirmed) token estimate for the current month.</summary>
-internal sealed record ProvisionalTokens
-{
-    public required string Month { get; init; }
-    public required decimal CleanShare { get; init; }
-    public required decimal FDemand { get; init; }
-    public decimal? FSupply { get; init; }
-    public required decimal CongestionFactor { get; init; }
-    public required long CarbonTokens { get; init; }
-    public required long CongestionTokens { get; init; }
-    public required long TotalTokens { get; init; }
-}
 
 /// <summary>Whether the gateway is paired with an operator (customer account).</summary>
 internal sealed record PairingStatus(bool Paired, string? OperatorAddress, string? AccountLabel, DateTimeOffset? PairedAt);

@@ -4,6 +4,7 @@ using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Agent.Status;
 using EdgeMeter.Agent.Storage;
 using EdgeMeter.Crypto.Records;
+using EdgeMeter.Economics;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Protocol;

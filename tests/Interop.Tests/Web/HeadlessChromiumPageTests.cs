@@ -4,6 +4,7 @@ using EdgeMeter.Agent.Pairing;
 using EdgeMeter.Agent.Status;
 using EdgeMeter.Agent.Web;
 using EdgeMeter.Crypto.Records;
+using EdgeMeter.Economics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 

@@ -1,10 +1,10 @@
 using System.Text;
 using System.Text.Json;
-using EdgeMeter.Agent.Factors;
+using EdgeMeter.Economics;
 using Xunit;
-using static EdgeMeter.Agent.Tests.Factors.FactorTestSupport;
+using static EdgeMeter.Economics.Tests.Factors.Scenarios;
 
-namespace EdgeMeter.Agent.Tests.Factors;
+namespace EdgeMeter.Economics.Tests.Factors;
 
 public sealed class TokenClaimTests
 {

@@ -1,9 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
-using EdgeMeter.Agent.Status;
 using EdgeMeter.Crypto.Records;
 
-namespace EdgeMeter.Agent.Factors;
+namespace EdgeMeter.Economics;
 
 /// <summary>
 /// Turns cumulative energy registers from signed readings into per-interval consumption (the calculator's
@@ -26,7 +25,7 @@ namespace EdgeMeter.Agent.Factors;
 /// so the clean share is never overstated; heat = heat registers, cleanHeat = those of clean channels.</item>
 /// </list>
 /// </remarks>
-internal sealed class IntervalAccumulator
+public sealed class IntervalAccumulator
 {
     /// <summary>The longest gap between two readings of a register whose difference is still spread over intervals.</summary>
     public const long MaxSpreadTicks = TimeSpan.TicksPerDay;

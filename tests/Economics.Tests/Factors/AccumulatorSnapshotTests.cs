@@ -1,8 +1,8 @@
 using System.Text.Json;
-using EdgeMeter.Agent.Factors;
+using EdgeMeter.Economics;
 using EdgeMeter.Crypto.Records;
 
-namespace EdgeMeter.Agent.Tests.Factors;
+namespace EdgeMeter.Economics.Tests.Factors;
 
 public sealed class AccumulatorSnapshotTests
 {

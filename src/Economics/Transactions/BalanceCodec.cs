@@ -2,11 +2,12 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 
-namespace EdgeMeter.Agent.Sync;
+namespace EdgeMeter.Economics;
 
 /// <summary>The ledger's balance message: <c>{"device","balance":"123","block":N}</c>; the balance is a decimal string.</summary>
-internal static class BalanceCodec
+public static class BalanceCodec
 {
+    /// <summary>Encodes a balance message.</summary>
     public static byte[] Encode(string device, decimal balance, long block)
     {
         var buffer = new ArrayBufferWriter<byte>(128);
@@ -21,6 +22,8 @@ internal static class BalanceCodec
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>Decodes a balance message.</summary>
+    /// <exception cref="FormatException">Not a balance message.</exception>
     public static (string Device, decimal Balance, long Block) Decode(ReadOnlySpan<byte> json)
     {
         try

@@ -1,10 +1,10 @@
-namespace EdgeMeter.Agent.Factors;
+namespace EdgeMeter.Economics;
 
 /// <summary>
 /// The month's contribution factors and tokens, as a pure function of intervals, events and parameters.
 /// All arithmetic is <see cref="decimal"/>; see README.md in this folder for the definitions and the decided rules.
 /// </summary>
-internal static class FactorCalculator
+public static class FactorCalculator
 {
     /// <summary>Preceding days looked at for the history baseline.</summary>
     public const int BaselineDays = 10;

@@ -1,9 +1,9 @@
 using System.Globalization;
 
-namespace EdgeMeter.Agent.Factors;
+namespace EdgeMeter.Economics;
 
 /// <summary>Whether the account is rewarded as a consumer (demand side) or a producer (supply side).</summary>
-internal enum FactorRole
+public enum FactorRole
 {
     /// <summary>Carbon tokens from <c>F_demand</c>.</summary>
     Consumer,
@@ -12,7 +12,7 @@ internal enum FactorRole
 }
 
 /// <summary>The kind of a grid event announced by the operator.</summary>
-internal enum FactorEventKind
+public enum FactorEventKind
 {
     /// <summary>Grid congestion: reductions earn the congestion factor <c>C</c>.</summary>
     Congestion,
@@ -25,7 +25,7 @@ internal enum FactorEventKind
 /// <param name="Kind">Congestion or demand response.</param>
 /// <param name="Start">Inclusive start.</param>
 /// <param name="End">Exclusive end; after <paramref name="Start"/>.</param>
-internal sealed record FactorEvent(string Id, FactorEventKind Kind, DateTimeOffset Start, DateTimeOffset End)
+public sealed record FactorEvent(string Id, FactorEventKind Kind, DateTimeOffset Start, DateTimeOffset End)
 {
     /// <summary>Whether an interval starting at <paramref name="intervalStart"/> belongs to this event.</summary>
     public bool Contains(DateTimeOffset intervalStart) => intervalStart >= Start && intervalStart < End;
@@ -42,12 +42,12 @@ internal sealed record FactorEvent(string Id, FactorEventKind Kind, DateTimeOffs
 /// <summary>One row of the congestion step function <c>g</c>: at or above <see cref="MinKw"/> of reduction, <see cref="Factor"/>.</summary>
 /// <param name="MinKw">Threshold of the power reduction ΔP in kW; greater than 0.</param>
 /// <param name="Factor">Factor per hour of reduction at or above the threshold; not negative.</param>
-internal readonly record struct CongestionStep(decimal MinKw, decimal Factor);
+public readonly record struct CongestionStep(decimal MinKw, decimal Factor);
 
 /// <summary>A calendar month, <c>YYYY-MM</c>, interpreted in the configured time zone.</summary>
 /// <param name="Year">1..9999.</param>
 /// <param name="Month">1..12.</param>
-internal readonly record struct FactorMonth(int Year, int Month)
+public readonly record struct FactorMonth(int Year, int Month)
 {
     /// <summary>Parses exactly <c>YYYY-MM</c>.</summary>
     public static bool TryParse(string? text, out FactorMonth month)
@@ -108,7 +108,7 @@ internal readonly record struct FactorMonth(int Year, int Month)
 /// <param name="CleanElecKwh">Of which clean (self-consumed clean generation).</param>
 /// <param name="HeatKwh">Heat consumed.</param>
 /// <param name="CleanHeatKwh">Of which clean.</param>
-internal sealed record ConsumptionInterval(DateTimeOffset Start, int Minutes, decimal ElecKwh, decimal CleanElecKwh, decimal HeatKwh, decimal CleanHeatKwh)
+public sealed record ConsumptionInterval(DateTimeOffset Start, int Minutes, decimal ElecKwh, decimal CleanElecKwh, decimal HeatKwh, decimal CleanHeatKwh)
 {
     /// <summary>Length in hours, exact for whole minutes (minutes/60 rounded by decimal only when not terminating).</summary>
     public decimal Hours => Minutes / 60m;
@@ -118,7 +118,7 @@ internal sealed record ConsumptionInterval(DateTimeOffset Start, int Minutes, de
 /// A scenario or payload error: <see cref="Field"/> names the JSON field (<c>params.f1</c>, <c>intervals[3].start</c>);
 /// empty when the document as a whole is rejected (not JSON at all).
 /// </summary>
-internal sealed class FactorInputException(string field, string reason)
+public sealed class FactorInputException(string field, string reason)
     : Exception(field.Length == 0 ? reason : $"{field}: {reason}")
 {
     /// <summary>The JSON path of the offending field.</summary>
@@ -129,7 +129,7 @@ internal sealed class FactorInputException(string field, string reason)
 }
 
 /// <summary>Decimal helpers shared by the CLI, the status snapshot and the claim writer.</summary>
-internal static class FactorDecimal
+public static class FactorDecimal
 {
     /// <summary>Rounds half away from zero to 6 places, the precision the factors are shown with.</summary>
     public static decimal Round6(decimal value) => Normalize(decimal.Round(value, 6, MidpointRounding.AwayFromZero));

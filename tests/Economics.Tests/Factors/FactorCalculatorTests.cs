@@ -1,7 +1,7 @@
-using EdgeMeter.Agent.Factors;
+using EdgeMeter.Economics;
 using Xunit;
 
-namespace EdgeMeter.Agent.Tests.Factors;
+namespace EdgeMeter.Economics.Tests.Factors;
 
 /// <summary>Baseline and event rules that the scenario files do not isolate.</summary>
 public sealed class FactorCalculatorTests

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace EdgeMeter.Agent.Factors;
+namespace EdgeMeter.Economics;
 
 /// <summary>A scenario file: one month's parameters, intervals and events.</summary>
-internal sealed record FactorScenario
+public sealed record FactorScenario
 {
     /// <summary>The month to compute (<c>params.month</c>).</summary>
     public required FactorMonth Month { get; init; }
@@ -30,7 +30,7 @@ internal sealed record FactorScenario
 /// Numbers are read as <see cref="decimal"/> (exact). Every error is a <see cref="FactorInputException"/> naming the field.
 /// Unknown members are ignored, so that newer payloads stay readable.
 /// </summary>
-internal static class FactorJson
+public static class FactorJson
 {
     private static readonly JsonDocumentOptions DocumentOptions = new()
     {
@@ -252,10 +252,6 @@ internal static class FactorJson
         return list;
     }
 
-    /// <summary>
-    /// Parses an ISO-8601 timestamp that carries an offset (<c>Z</c> or <c>±hh:mm</c>): <c>yyyy-MM-ddTHH:mm[:ss[.fffffff]]</c>
-    /// followed by the offset.
-    /// </summary>
     /// <summary>Writes events in the form <see cref="ParseEvents(ReadOnlyMemory{byte}, string)"/> reads.</summary>
     public static byte[] WriteEvents(IEnumerable<FactorEvent> events)
     {
@@ -277,6 +273,10 @@ internal static class FactorJson
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>
+    /// Parses an ISO-8601 timestamp that carries an offset (<c>Z</c> or <c>±hh:mm</c>): <c>yyyy-MM-ddTHH:mm[:ss[.fffffff]]</c>
+    /// followed by the offset; false for anything else.
+    /// </summary>
     public static bool TryParseTimestamp(string text, out DateTimeOffset value)
     {
         value = default;

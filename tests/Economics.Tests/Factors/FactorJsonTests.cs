@@ -1,8 +1,8 @@
 using System.Text;
-using EdgeMeter.Agent.Factors;
+using EdgeMeter.Economics;
 using Xunit;
 
-namespace EdgeMeter.Agent.Tests.Factors;
+namespace EdgeMeter.Economics.Tests.Factors;
 
 /// <summary>The parsers the lead reuses for MQTT payloads.</summary>
 public sealed class FactorJsonTests

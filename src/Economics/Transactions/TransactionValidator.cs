@@ -1,13 +1,12 @@
-using EdgeMeter.Agent.Sync;
 using EdgeMeter.Crypto.Signing;
 
-namespace EdgeMeter.Agent.Ledger;
+namespace EdgeMeter.Economics;
 
 /// <summary>What the ledger makes of one transaction.</summary>
 /// <param name="Accepted">New records, in sequence order, that extend the device's chain.</param>
 /// <param name="Duplicates">Records the ledger already held with the same digest (a re-send); not counted again.</param>
 /// <param name="Rejection">Why the first bad record was refused; null when all were fine.</param>
-internal sealed record ValidationResult(IReadOnlyList<(ulong Sequence, byte[] Digest)> Accepted, int Duplicates, string? Rejection);
+public sealed record ValidationResult(IReadOnlyList<(ulong Sequence, byte[] Digest)> Accepted, int Duplicates, string? Rejection);
 
 /// <summary>
 /// The ledger's rules for a device's records: the signature recovers to the device, the chain id is ours, the
@@ -15,9 +14,10 @@ internal sealed record ValidationResult(IReadOnlyList<(ulong Sequence, byte[] Di
 /// before. A record the ledger already holds with the same digest is a harmless re-send; with another digest it
 /// is a conflict. Processing stops at the first bad record: nothing after it can extend the chain.
 /// </summary>
-internal static class TransactionValidator
+public static class TransactionValidator
 {
-    public static ValidationResult Validate(Transaction tx, string topicDevice, ulong chainId, DeviceState state, Func<ulong, byte[]?> storedDigest)
+    /// <summary>Validates <paramref name="tx"/> against the device's chain head (<paramref name="lastSequence"/>, <paramref name="lastDigest"/>); <paramref name="storedDigest"/> gives the digest held for an earlier sequence number.</summary>
+    public static ValidationResult Validate(Transaction tx, string topicDevice, ulong chainId, ulong lastSequence, byte[] lastDigest, Func<ulong, byte[]?> storedDigest)
     {
         var accepted = new List<(ulong, byte[])>();
         if (!string.Equals(tx.Device, topicDevice, StringComparison.Ordinal))
@@ -38,8 +38,8 @@ internal static class TransactionValidator
             signers[i] = SignatureRecovery.TryRecoverAddress(digest, tx.Records[i].Signature.Span, out var a) ? a : null;
         });
 
-        var seq = state.Sequence;
-        var head = state.Digest;
+        var seq = lastSequence;
+        var head = lastDigest;
         var duplicates = 0;
         for (var i = 0; i < n; i++)
         {

@@ -1,12 +1,12 @@
 using System.Text.Json;
 
-namespace EdgeMeter.Agent.Sync;
+namespace EdgeMeter.Economics;
 
 /// <summary>
 /// Token claims on the claim topic: a <see cref="SignedEnvelope"/> whose payload is the claim's canonical JSON,
 /// signed by the device key. The ledger keeps the latest claim per device and month.
 /// </summary>
-internal static class ClaimCodec
+public static class ClaimCodec
 {
     /// <summary>Checks the device signed it and reads the month and total; false with a reason otherwise.</summary>
     public static bool TryVerify(ReadOnlySpan<byte> envelope, string device, out string month, out long totalTokens, out string reason)

@@ -1,10 +1,10 @@
-namespace EdgeMeter.Agent.Factors;
+namespace EdgeMeter.Economics;
 
 /// <summary>
 /// The operator's parameters for contribution factors and token issuance. Immutable; a new set arrives with a new
 /// <see cref="Version"/>. Call <see cref="Validate"/> once when a set is accepted; the calculator assumes a valid set.
 /// </summary>
-internal sealed record FactorParams
+public sealed record FactorParams
 {
     /// <summary>Operator's version number of this parameter set; 0 when unversioned (a scenario file).</summary>
     public long Version { get; init; }

@@ -4,7 +4,7 @@ using System.Text.Json;
 using EdgeMeter.Crypto.Keys;
 using EdgeMeter.Crypto.Signing;
 
-namespace EdgeMeter.Agent.Sync;
+namespace EdgeMeter.Economics;
 
 /// <summary>
 /// A JSON payload signed as an Ethereum personal message (EIP-191, what ethers' <c>signMessage</c> makes):
@@ -12,8 +12,9 @@ namespace EdgeMeter.Agent.Sync;
 /// signed bytes are exactly the bytes received. Used for operator parameters and events (downlink) and for the
 /// device's token claims (uplink).
 /// </summary>
-internal static class SignedEnvelope
+public static class SignedEnvelope
 {
+    /// <summary>Signs <paramref name="payloadUtf8"/> (EIP-191 personal message) with <paramref name="key"/> and wraps both in an envelope.</summary>
     public static byte[] Create(ReadOnlySpan<byte> payloadUtf8, IDeviceKey key)
     {
         Span<byte> digest = stackalloc byte[32];

@@ -3,12 +3,14 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using EdgeMeter.Crypto.Records;
 
-namespace EdgeMeter.Agent.Sync;
+namespace EdgeMeter.Economics;
 
 /// <summary>A batch of consecutive signed records from one device, sent as one MQTT message.</summary>
-internal sealed record Transaction(string Id, string Device, ulong ChainId, IReadOnlyList<SignedReading> Records)
+public sealed record Transaction(string Id, string Device, ulong ChainId, IReadOnlyList<SignedReading> Records)
 {
+    /// <summary>The first record's sequence number.</summary>
     public ulong From => Records[0].Record.Sequence;
+    /// <summary>The last record's sequence number.</summary>
     public ulong To => Records[^1].Record.Sequence;
 }
 
@@ -18,14 +20,15 @@ internal sealed record Transaction(string Id, string Device, ulong ChainId, IRea
 /// <param name="AcceptedThrough">The device's highest sequence on the ledger after this transaction.</param>
 /// <param name="Block">The block that holds it, or -1 when nothing new was added.</param>
 /// <param name="Reason">Why records were rejected.</param>
-internal sealed record Receipt(string TxId, bool Accepted, ulong AcceptedThrough, long Block, string? Reason);
+public sealed record Receipt(string TxId, bool Accepted, ulong AcceptedThrough, long Block, string? Reason);
 
 /// <summary>
 /// Hand-written JSON for transactions and receipts (no reflection). A transaction is
 /// <c>{"v":1,"id","device","chainId","records":[{EIP-712 message..., "sig":"0x…"}]}</c>.
 /// </summary>
-internal static class TransactionCodec
+public static class TransactionCodec
 {
+    /// <summary>The transaction layout version, member <c>v</c>.</summary>
     public const int Version = 1;
 
     /// <summary>
@@ -42,9 +45,11 @@ internal static class TransactionCodec
         return $"{records[0].Record.Sequence}-{records[^1].Record.Sequence}-{Convert.ToHexStringLower(hash[..8])}";
     }
 
+    /// <summary>A transaction over consecutive <paramref name="records"/>, with its content-derived id.</summary>
     public static Transaction Create(string device, ulong chainId, IReadOnlyList<SignedReading> records) =>
         new(MakeId(records), device, chainId, records);
 
+    /// <summary>The transaction's JSON.</summary>
     public static byte[] Encode(Transaction tx)
     {
         var buffer = new ArrayBufferWriter<byte>(256 + tx.Records.Count * 480);
@@ -106,6 +111,7 @@ internal static class TransactionCodec
         }
     }
 
+    /// <summary>A receipt's JSON.</summary>
     public static byte[] EncodeReceipt(Receipt r)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
@@ -123,6 +129,7 @@ internal static class TransactionCodec
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>Parses a receipt; throws <see cref="FormatException"/>.</summary>
     public static Receipt DecodeReceipt(ReadOnlySpan<byte> json)
     {
         try

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 
-namespace EdgeMeter.Agent.Factors;
+namespace EdgeMeter.Economics;
 
 /// <summary>
 /// The signed readings of one meter register a claim is computed from: every reading of the claiming device with this
@@ -12,13 +12,13 @@ namespace EdgeMeter.Agent.Factors;
 /// <param name="Obis">The register, OBIS reduced-ID text.</param>
 /// <param name="FirstSequence">First sequence number used (the anchor of the first interval's difference).</param>
 /// <param name="LastSequence">Last sequence number used.</param>
-internal sealed record ReadingRange(string MeterId, string Obis, ulong FirstSequence, ulong LastSequence);
+public sealed record ReadingRange(string MeterId, string Obis, ulong FirstSequence, ulong LastSequence);
 
 /// <summary>
 /// A month's token claim: everything needed to recompute it (which readings, which events, which parameters, the
 /// baselines used) and the resulting factors and tokens. The lead signs keccak256 of <see cref="ToCanonicalJson"/>.
 /// </summary>
-internal sealed record TokenClaim
+public sealed record TokenClaim
 {
     /// <summary>Value of the <c>type</c> member.</summary>
     public const string TypeName = "edgemeter.token-claim";

@@ -1,7 +1,7 @@
-namespace EdgeMeter.Agent.Factors;
+namespace EdgeMeter.Economics;
 
 /// <summary>How an event interval's baseline was obtained.</summary>
-internal enum BaselineMethod
+public enum BaselineMethod
 {
     /// <summary>Mean of at least 3 of the 10 preceding days at the same instant (minus k·24 h) outside any event.</summary>
     History,
@@ -23,7 +23,7 @@ internal enum BaselineMethod
 /// <param name="ReductionKwh">max(0, baseline − actual).</param>
 /// <param name="DeltaPKw">Reduction divided by the interval length in hours.</param>
 /// <param name="StepFactor">g(ΔP) for a congestion row; 0 for demand response.</param>
-internal sealed record EventIntervalBaseline(
+public sealed record EventIntervalBaseline(
     DateTimeOffset Start,
     int Minutes,
     FactorEventKind Kind,
@@ -37,7 +37,7 @@ internal sealed record EventIntervalBaseline(
     decimal StepFactor);
 
 /// <summary>One month's factors and tokens, exact (unrounded) decimals.</summary>
-internal sealed record FactorResult
+public sealed record FactorResult
 {
     /// <summary>The computed month.</summary>
     public required FactorMonth Month { get; init; }

@@ -1,8 +1,8 @@
 using CsCheck;
-using EdgeMeter.Agent.Factors;
+using EdgeMeter.Economics;
 using Xunit;
 
-namespace EdgeMeter.Agent.Tests.Factors;
+namespace EdgeMeter.Economics.Tests.Factors;
 
 /// <summary>Properties of the calculator over generated parameters and months (CsCheck).</summary>
 public sealed class FactorPropertyTests

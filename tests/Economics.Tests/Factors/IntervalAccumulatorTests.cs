@@ -1,8 +1,8 @@
-using EdgeMeter.Agent.Factors;
+using EdgeMeter.Economics;
 using EdgeMeter.Crypto.Records;
 using Xunit;
 
-namespace EdgeMeter.Agent.Tests.Factors;
+namespace EdgeMeter.Economics.Tests.Factors;
 
 public sealed class IntervalAccumulatorTests
 {
