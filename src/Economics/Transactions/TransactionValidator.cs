@@ -1,4 +1,5 @@
 using EdgeMeter.Crypto.Signing;
+using EdgeMeter.Crypto.Verification;
 
 namespace EdgeMeter.Economics;
 
@@ -38,8 +39,9 @@ public static class TransactionValidator
             signers[i] = SignatureRecovery.TryRecoverAddress(digest, tx.Records[i].Signature.Span, out var a) ? a : null;
         });
 
-        var seq = lastSequence;
-        var head = lastDigest;
+        // The link rules (sequence by one, prev-hash) are the verifier's; the ledger adds only what a store knows: an
+        // older record it already holds with the same digest is a re-send.
+        var chain = new DeviceChainState(topicDevice, domain, lastSequence, lastDigest);
         var duplicates = 0;
         for (var i = 0; i < n; i++)
         {
@@ -48,7 +50,7 @@ public static class TransactionValidator
                 return new ValidationResult(accepted, duplicates, $"seq {r.Sequence}: record device {r.Device} is not the sender");
             if (!string.Equals(signers[i], topicDevice, StringComparison.Ordinal))
                 return new ValidationResult(accepted, duplicates, $"seq {r.Sequence}: signature does not recover to {topicDevice}");
-            if (r.Sequence <= seq)
+            if (r.Sequence <= chain.LastSequence)
             {
                 var held = accepted.FirstOrDefault(a => a.Item1 == r.Sequence).Item2 ?? storedDigest(r.Sequence);
                 if (held is not null && held.AsSpan().SequenceEqual(digests[i]))
@@ -58,13 +60,17 @@ public static class TransactionValidator
                 }
                 return new ValidationResult(accepted, duplicates, $"seq {r.Sequence}: conflicts with the record the ledger holds");
             }
-            if (r.Sequence != seq + 1)
-                return new ValidationResult(accepted, duplicates, $"gap: expected seq {seq + 1}, got {r.Sequence}");
-            if (!r.PrevHash.Span.SequenceEqual(head))
-                return new ValidationResult(accepted, duplicates, $"seq {r.Sequence}: previous-hash does not match seq {seq}");
+            switch (chain.CheckLink(r, digests[i]))
+            {
+                case { Kind: FindingKind.Gap }:
+                    return new ValidationResult(accepted, duplicates, $"gap: expected seq {chain.LastSequence + 1}, got {r.Sequence}");
+                case { Kind: FindingKind.BrokenChain }:
+                    return new ValidationResult(accepted, duplicates, $"seq {r.Sequence}: previous-hash does not match seq {chain.LastSequence}");
+                case { } finding:
+                    return new ValidationResult(accepted, duplicates, $"seq {r.Sequence}: {finding.Message}");
+            }
+            chain.Advance(r.Sequence, digests[i]);
             accepted.Add((r.Sequence, digests[i]));
-            seq = r.Sequence;
-            head = digests[i];
         }
         return new ValidationResult(accepted, duplicates, null);
     }

@@ -62,7 +62,7 @@ internal sealed partial class DevLedger : IAsyncDisposable
             attempt++;
             try
             {
-                await Task.Delay(MqttUplink.Backoff(attempt), ct).ConfigureAwait(false);
+                await Task.Delay(MqttConnection.Backoff(attempt), ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

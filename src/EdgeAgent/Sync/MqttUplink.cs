@@ -96,7 +96,7 @@ internal sealed partial class MqttUplink : IAsyncDisposable
             }
 
             attempt++;
-            var delay = Backoff(attempt);
+            var delay = MqttConnection.Backoff(attempt);
             try
             {
                 await Task.Delay(delay, ct).ConfigureAwait(false);
@@ -107,13 +107,6 @@ internal sealed partial class MqttUplink : IAsyncDisposable
             }
         }
         await StopAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>Exponential backoff with full jitter, 0.5 s to 60 s.</summary>
-    internal static TimeSpan Backoff(int attempt)
-    {
-        var ceiling = Math.Min(60_000, 500 * Math.Pow(2, Math.Min(attempt, 10)));
-        return TimeSpan.FromMilliseconds(250 + Random.Shared.NextDouble() * ceiling);
     }
 
     private async Task ConnectAsync(CancellationToken ct)
