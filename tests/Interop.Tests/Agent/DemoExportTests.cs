@@ -32,7 +32,7 @@ public sealed class DemoExportTests(AotBinaryFixture aot)
         Assert.True(verify.ExitCode == 0, verify.Out + verify.Err);
 
         var jsDir = Path.Combine(Repo.Root, "tests", "interop-js");
-        Assert.True(Directory.Exists(Path.Combine(jsDir, "node_modules", "ethers")), "run .ci/install-test-deps (npm ci in tests/interop-js)");
+        TestDependencies.Require(Peer.NodePackages);
         var ethers = await Processes.RunAsync("node", [Path.Combine(jsDir, "verify-typed.mjs"), file], Limit, jsDir);
         Assert.True(ethers.ExitCode == 0, ethers.Err);
         var recovered = ethers.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
