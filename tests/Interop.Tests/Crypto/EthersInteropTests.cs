@@ -23,13 +23,13 @@ public sealed class EthersInteropTests : IDisposable
     [Fact]
     public async Task Ethers_recovers_the_address_that_keys_show_prints_for_every_exported_record()
     {
+        using var key = FileDeviceKey.LoadOrCreate(Path.Combine(_dir, "device.key"));
         var (code, stdout, stderr) = await ProcessRunner.RunEdgemeterAsync("keys", "show", "--json", "--data", _dir);
         Assert.True(code == 0, stderr);
         string shown;
         using (var doc = JsonDocument.Parse(stdout))
             shown = doc.RootElement.GetProperty("address").GetString()!;
 
-        using var key = FileDeviceKey.LoadOrCreate(Path.Combine(_dir, "device.key"));
         Assert.Equal(shown, key.Address);
         var export = Path.Combine(_dir, "export.jsonl");
         var chain = WriteExport(key, export, 6);
