@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using EdgeMeter.Crypto.Curves;
+using EdgeMeter.Crypto.Files;
 using Org.BouncyCastle.Math;
 
 namespace EdgeMeter.Crypto.Keys;
@@ -24,9 +25,15 @@ public sealed class FileDeviceKey : IDeviceKey
 
     /// <summary>Loads the key at <paramref name="path"/>, or makes one from the OS CSPRNG and writes it with mode 0600.</summary>
     /// <exception cref="KeyFileException">The file is accessible to group or others, malformed, or cannot be read or written.</exception>
-    public static FileDeviceKey LoadOrCreate(string path)
+    public static FileDeviceKey LoadOrCreate(string path, IFileMedium? medium = null) =>
+        FromFileSecret(KeyFile.LoadOrCreate(path, IsValidSecret, medium));
+
+    /// <summary>Loads the key at <paramref name="path"/>; never creates one (readers such as <c>keys show</c>).</summary>
+    /// <exception cref="KeyFileException">No file (<see cref="KeyFileError.Missing"/>), or insecure, malformed or unreadable.</exception>
+    public static FileDeviceKey Load(string path) => FromFileSecret(KeyFile.Load(path, IsValidSecret));
+
+    private static FileDeviceKey FromFileSecret(byte[] secret)
     {
-        byte[] secret = KeyFile.LoadOrCreate(path, IsValidSecret);
         try
         {
             return new FileDeviceKey(new BigInteger(1, secret));

@@ -64,7 +64,8 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
 
             var options = new AgentOptions
             {
-                DataDirectory = Path.Combine(dataDir, "agent"),
+                // The same layout as `run`: export, keys show and verify take --data DIR as the README writes them.
+                DataDirectory = dataDir,
                 ChainId = settings.ChainId,
                 PollIntervalSeconds = 1,
                 Meters =

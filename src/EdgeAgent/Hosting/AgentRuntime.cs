@@ -124,11 +124,32 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         var d = _options.Display;
         using var display = DisplayFactory.Create(d.I2cBus, d.Address, d.Columns, d.Rows, _log, _displayMirror);
         var presenter = new DisplayPresenter(display, this, Pairing, _time, _loggers.CreateLogger<DisplayPresenter>());
-        var displayTask = presenter.RunAsync(TimeSpan.FromSeconds(1), ct);
+        using var displayStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var displayTask = presenter.RunAsync(TimeSpan.FromSeconds(1), displayStop.Token);
 
         using var uplinkStop = new CancellationTokenSource();
         var uplink = Uplink?.RunAsync(uplinkStop.Token) ?? Task.CompletedTask;
-        await Task.WhenAll(Poller.RunAsync(TimeSpan.FromSeconds(_options.PollIntervalSeconds), ct), RetentionLoopAsync(ct), ClaimLoopAsync(ct)).ConfigureAwait(false);
+        try
+        {
+            await Supervision.RunAsync(
+            [
+                new("poller", t => Poller.RunAsync(TimeSpan.FromSeconds(_options.PollIntervalSeconds), t)),
+                new("retention", RetentionLoopAsync),
+                new("claims", ClaimLoopAsync),
+                Supervision.Watch("uplink", uplink),
+                Supervision.Watch("display", displayTask),
+                new("watchdog", WatchdogLoopAsync),
+            ], ct).ConfigureAwait(false);
+        }
+        catch (LoopFailedException e)
+        {
+            // One line naming the loop and the error; the caller exits non-zero and systemd restarts us.
+            LogLoopFailed(e.Loop, e.InnerException!.GetType().Name, e.InnerException.Message);
+            await displayStop.CancelAsync().ConfigureAwait(false);
+            await uplinkStop.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAny(Task.WhenAll(uplink, displayTask), Task.Delay(ShutdownDrain, CancellationToken.None)).ConfigureAwait(false);
+            throw;
+        }
 
         // Stopping (SIGTERM, end of demo): no new readings; give the uplink a moment to hand the outbox to the
         // ledger. What it cannot send stays on disk for the next start.
@@ -152,6 +173,28 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     }
 
     private static readonly TimeSpan ShutdownDrain = TimeSpan.FromSeconds(5);
+
+    /// <summary>Sends systemd's WATCHDOG=1 (set by <c>edgemeter run</c> under systemd; null elsewhere).</summary>
+    public Action? WatchdogPing { get; set; }
+
+    private Task WatchdogLoopAsync(CancellationToken ct) =>
+        WatchdogPing is { } ping && Watchdog.IntervalFromEnvironment() is { } interval
+            ? new Watchdog(interval, StalledStage, ping, _loggers.CreateLogger<Watchdog>()).RunAsync(ct)
+            : Task.CompletedTask;
+
+    /// <summary>The stage that made no progress within <paramref name="window"/>, or null when all did.</summary>
+    internal string? StalledStage(TimeSpan window)
+    {
+        var now = Environment.TickCount64;
+        var limit = (long)window.TotalMilliseconds;
+        // A slow poll interval is not a stall: a cycle may legitimately take that long to come round.
+        var pollLimit = limit < 0 ? limit : Math.Max(limit, 2L * _options.PollIntervalSeconds * 1000 + 30_000);
+        if (now - Poller.LastProgressMs > pollLimit)
+            return "poller";
+        if (Uplink is not null && now - Uplink.LastAliveMs > limit)
+            return "uplink";
+        return null;
+    }
 
     public AgentStatus Current => new()
     {
@@ -305,6 +348,9 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
 
     [LoggerMessage(Level = LogLevel.Information, Message = "EdgeMeter {Device} starting: {Meters} meters, chain at seq {Seq}, {Pending} records pending")]
     private partial void LogStarting(string device, int meters, ulong seq, long pending);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The {Loop} loop failed, stopping the agent: {Error}: {Reason}")]
+    private partial void LogLoopFailed(string loop, string error, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sent token claim for {Month}: {Tokens} tokens")]
     private partial void LogClaimSent(string month, long tokens);

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using EdgeMeter.Agent.Status;
+using EdgeMeter.Crypto.Files;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeMeter.Agent.Pairing;
@@ -261,32 +262,27 @@ internal sealed partial class FilePairingService : IPairingService
 
     private void Save(PairingStatus status)
     {
-        // Write-then-rename so that a power cut leaves either the old or the new file, never a torn one.
-        var tmp = _path + ".tmp";
-        using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        // Rename into place (AtomicFile) so that a power cut leaves either the old or the new file, never a torn one.
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
         {
-            using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+            writer.WriteStartObject();
+            writer.WriteNumber("version", 1);
+            writer.WriteString("operatorAddress", status.OperatorAddress);
+            if (status.AccountLabel is null)
             {
-                writer.WriteStartObject();
-                writer.WriteNumber("version", 1);
-                writer.WriteString("operatorAddress", status.OperatorAddress);
-                if (status.AccountLabel is null)
-                {
-                    writer.WriteNull("label");
-                }
-                else
-                {
-                    writer.WriteString("label", status.AccountLabel);
-                }
-
-                writer.WriteString("pairedAt", status.PairedAt!.Value);
-                writer.WriteEndObject();
+                writer.WriteNull("label");
+            }
+            else
+            {
+                writer.WriteString("label", status.AccountLabel);
             }
 
-            stream.Flush(flushToDisk: true);
+            writer.WriteString("pairedAt", status.PairedAt!.Value);
+            writer.WriteEndObject();
         }
 
-        File.Move(tmp, _path, overwrite: true);
+        AtomicFile.Write(_path, buffer.WrittenSpan);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pairing code issued, valid until {ExpiresAt:o}")]

@@ -48,7 +48,11 @@ internal sealed record MeterStatus
 }
 
 /// <summary>Counts along the pipeline since start: read, signed, durably stored, published, confirmed by the ledger.</summary>
-internal sealed record PipelineCounters(long Readings, long Signed, long Stored, long Published, long Confirmed, long OutboxPending);
+internal sealed record PipelineCounters(long Readings, long Signed, long Stored, long Published, long Confirmed, long OutboxPending)
+{
+    /// <summary>Unsigned readings dropped while the disk kept failing; non-zero is an alarm.</summary>
+    public long DroppedUnsigned { get; init; }
+}
 
 /// <summary>Whether the gateway is paired with an operator (customer account).</summary>
 internal sealed record PairingStatus(bool Paired, string? OperatorAddress, string? AccountLabel, DateTimeOffset? PairedAt);

@@ -97,6 +97,8 @@ internal sealed partial class MqttUplink : IAsyncDisposable
 
             attempt++;
             var delay = MqttConnection.Backoff(attempt);
+            // Waiting out a backoff is not a hang: the watchdog hears from us again when it ends.
+            LastAliveMs = Environment.TickCount64 + (long)delay.TotalMilliseconds;
             try
             {
                 await Task.Delay(delay, ct).ConfigureAwait(false);
@@ -108,6 +110,9 @@ internal sealed partial class MqttUplink : IAsyncDisposable
         }
         await StopAsync().ConfigureAwait(false);
     }
+
+    /// <summary>When the send loop last turned (monotonic ms; a backoff counts until it ends), for the watchdog.</summary>
+    public long LastAliveMs { get; private set; } = Environment.TickCount64;
 
     private async Task ConnectAsync(CancellationToken ct)
     {
@@ -137,6 +142,7 @@ internal sealed partial class MqttUplink : IAsyncDisposable
         while (_client.IsConnected)
         {
             ct.ThrowIfCancellationRequested();
+            LastAliveMs = Environment.TickCount64;
             var batch = NextBatch();
             if (batch is null)
             {

@@ -10,20 +10,6 @@ using Xunit;
 
 namespace EdgeMeter.Interop.Tests.Web;
 
-/// <summary>Skips with a clear message when the real browser is not installed.</summary>
-public sealed class ChromiumFactAttribute : FactAttribute
-{
-    public const string Path = "/usr/bin/chromium";
-
-    public ChromiumFactAttribute()
-    {
-        if (!File.Exists(Path))
-        {
-            Skip = $"chromium not found at {Path}: run .ci/install-test-deps (apt-get install chromium)";
-        }
-    }
-}
-
 /// <summary>Loads the gateway page from the real server in headless Chromium and checks what the script rendered.</summary>
 public sealed partial class HeadlessChromiumPageTests : IAsyncLifetime
 {
@@ -72,7 +58,7 @@ public sealed partial class HeadlessChromiumPageTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    [ChromiumFact]
+    [Fact]
     public async Task Page_renders_confirmed_and_provisional_tokens_meters_and_pairing_after_the_script_ran()
     {
         var code = _pairing.CodeForDisplay()!.Code;
@@ -103,7 +89,7 @@ public sealed partial class HeadlessChromiumPageTests : IAsyncLifetime
         }
     }
 
-    [ChromiumFact]
+    [Fact]
     public async Task Paired_gateway_shows_operator_and_label_and_hides_the_form()
     {
         var outcome = _pairing.TryPair(_pairing.CodeForDisplay()!.Code, "0xABCDEF0123456789abcdef0123456789abcdef01", "<b>Sunny</b> Street");
@@ -129,10 +115,11 @@ public sealed partial class HeadlessChromiumPageTests : IAsyncLifetime
 
     private static async Task<string> RunChromiumAsync(params string[] args)
     {
+        TestDependencies.Require(Peer.Chromium);
         var profile = Directory.CreateTempSubdirectory("edgemeter-chromium-profile-");
         try
         {
-            var psi = new ProcessStartInfo(ChromiumFactAttribute.Path)
+            var psi = new ProcessStartInfo("/usr/bin/chromium")
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
