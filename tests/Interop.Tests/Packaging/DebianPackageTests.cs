@@ -159,6 +159,35 @@ public sealed class DebianPackageTests(AotBinaryFixture aot)
         }
     }
 
+    // Informational tags that remain, each explained in publish-profiles/README.md (Lintian); no error, no warning.
+    private static readonly string[] ExplainedTags =
+    [
+        "binary-has-unneeded-section", "hardening-no-fortify-functions", "package-supports-alternative-init-but-no-init.d-script",
+        "spelling-error-in-binary",
+    ];
+
+    [Theory]
+    [InlineData("amd64")]
+    [InlineData("arm64")]
+    public async Task Lintian_finds_no_error_or_warning_and_only_the_informational_tags_the_readme_explains(string arch)
+    {
+        var deb = arch == "amd64" ? await DebianPackages.Amd64Async(aot) : await DebianPackages.Arm64Async(aot);
+
+        var r = await Processes.RunAsync("lintian", ["--info", "--pedantic", "--no-tag-display-limit", deb], TimeSpan.FromMinutes(5));
+
+        Assert.True(r.ExitCode == 0, r.Out + r.Err);
+        // "I: edgemeter: binary-has-unneeded-section .comment [usr/lib/edgemeter/edgemeter]"
+        var tags = r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split(' '))
+            .Where(f => f.Length >= 3 && f[0].Length == 2 && f[0][1] == ':' && f[1] == "edgemeter:")
+            .Select(f => (Severity: f[0][0], Tag: f[2]))
+            .ToList();
+        Assert.DoesNotContain(tags, t => t.Severity is 'E' or 'W');
+        Assert.Empty(tags.Select(t => t.Tag).Except(ExplainedTags));
+        var readme = await File.ReadAllTextAsync(Path.Combine(Repo.Root, "publish-profiles", "README.md"));
+        Assert.All(ExplainedTags, t => Assert.Contains($"`{t}`", readme, StringComparison.Ordinal));
+    }
+
     /// <summary>Every assignment in the unit, by key, in order (comments and sections dropped).</summary>
     internal static Dictionary<string, List<string>> ParseUnit(string text)
     {

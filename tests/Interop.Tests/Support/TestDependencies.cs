@@ -30,6 +30,7 @@ internal static class TestDependencies
         [
             "/usr/sbin/mosquitto", "/usr/bin/mosquitto_sub", "/usr/include/modbus/modbus.h", "/usr/bin/socat", "/usr/bin/chromium",
             "/usr/bin/qemu-aarch64", "/usr/bin/clang", "/usr/aarch64-linux-gnu/lib/libc.so.6", "/usr/lib/aarch64-linux-gnu/libssl.so.3",
+            "/usr/sbin/debootstrap", "/usr/bin/lintian", "/usr/bin/systemd-analyze", "/usr/include/seccomp.h",
             Path.Combine(Repo.Root, "tests", "interop-js", "node_modules", "ethers", "package.json"),
         ];
         return files.FirstOrDefault(f => !File.Exists(f));
