@@ -38,7 +38,20 @@ public sealed class DebianInstallTests(AotBinaryFixture aot, ITestOutputHelper o
             Assert.Equal($"0:{gid} 770", await StatAsync(root, "etc/edgemeter"));
             Assert.Equal($"0:{gid} 640", await StatAsync(root, "etc/edgemeter/edgemeter.json"));
 
-            // The agent, as the service user inside the root, creates its key on first use.
+            // The service's first start as the service user with the shipped configuration, the page switched off (in a
+            // chroot without /proc, HttpListener refuses with "The request is not supported"): it passes validation, creates the key,
+            // puts the pairing code on the display (mirrored to the console without an LCD) and stops in order.
+            await using (var agent = new Background("chroot", [$"--userspec={uid}:{gid}", root,
+                "/usr/bin/env", "EDGEMETER_Http__Url=", "/usr/bin/edgemeter", "run"]))
+            {
+                var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+                while (!agent.Output.Contains("Pair code ", StringComparison.Ordinal) && !agent.HasExited && DateTime.UtcNow < deadline)
+                    await Task.Delay(200);
+                Assert.False(agent.HasExited, agent.Output);
+                Assert.Contains("starting: 1 meters", agent.Output, StringComparison.Ordinal);
+                Assert.Matches(@"Pair code \d{6}", agent.Output);
+                Assert.Equal(0, await agent.StopAsync(TimeSpan.FromSeconds(30)));
+            }
             var address = await KeyAddressAsync(root, uid, gid);
             var keyPath = Path.Combine(root, "var/lib/edgemeter/device.key");
             var key = await File.ReadAllBytesAsync(keyPath);

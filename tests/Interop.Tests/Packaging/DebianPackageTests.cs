@@ -128,7 +128,7 @@ public sealed class DebianPackageTests(AotBinaryFixture aot)
             var unit = ParseUnit(await File.ReadAllTextAsync(Path.Combine(root, "lib/systemd/system/edgemeter.service")));
             string One(string key) => Assert.Single(unit[key]);
             Assert.Equal("notify", One("Type"));
-            Assert.Equal("30s", One("WatchdogSec"));
+            Assert.Equal("60s", One("WatchdogSec"));
             Assert.Equal("edgemeter", One("User"));
             Assert.Equal("dialout i2c gpio", One("SupplementaryGroups"));
             Assert.Equal("/usr/bin/edgemeter run --config /etc/edgemeter/edgemeter.json", One("ExecStart"));
