@@ -160,13 +160,13 @@ public sealed class DlmsClient : IAsyncDisposable
         }
 
         var initiateResponse = InitiateResponse.Decode(user);
-        Association = new DlmsAssociation(initiateResponse.NegotiatedConformance, initiateResponse.ServerMaxReceivePduSize, _serverSystemTitle);
         _ciphered = _cipher is not null;
         if (_cipher is not null)
         {
             await HlsPassAsync(aare.AuthenticationValue!, challenge!, cancellationToken).ConfigureAwait(false);
         }
 
+        Association = new DlmsAssociation(initiateResponse.NegotiatedConformance, initiateResponse.ServerMaxReceivePduSize, _serverSystemTitle);
         return Association;
     }
 
@@ -218,6 +218,11 @@ public sealed class DlmsClient : IAsyncDisposable
 
     private async Task<IReadOnlyList<GetResult>> GetCoreAsync(byte[] request, bool withList, CancellationToken cancellationToken)
     {
+        if (Association is null)
+        {
+            throw new DlmsException($"{Description}: not associated; connect first");
+        }
+
         var response = Xdlms.DecodeGetResponse(await ExchangeAsync(request, cancellationToken).ConfigureAwait(false));
         CheckInvokeId(response.InvokeIdAndPriority);
         if (response.Kind != GetKind.Block)
@@ -420,6 +425,7 @@ public sealed class DlmsClient : IAsyncDisposable
         }
 
         _ciphered = false;
+        Association = null;
     }
 
     /// <summary>Closes the data link (DISC for HDLC).</summary>
