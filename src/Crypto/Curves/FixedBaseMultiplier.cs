@@ -1,75 +1,105 @@
-using Org.BouncyCastle.Math;
-using Org.BouncyCastle.Math.EC;
-using Org.BouncyCastle.Utilities;
-
 namespace EdgeMeter.Crypto.Curves;
 
 /// <summary>
-/// k·G for secp256k1 with a windowed fixed-base table: the scalar is cut into 32 windows of 8 bits and
-/// window i adds the precomputed affine point d_i·2^(8i)·G, so a multiplication is at most 31 mixed
-/// additions on BouncyCastle's curve arithmetic and no doublings (BouncyCastle's stock comb does 43 of each).
-/// The table (32 × 255 affine points, about 2 MB of objects) is built once, lazily, on first use.
+/// k·G in constant time, for secret k (nonces, private keys). The scalar is cut into 64 fixed windows of
+/// 4 bits; window i holds the affine points d·16^i·G for d = 1..15. For every window the whole row is read
+/// and the entry for the digit kept with masks, the addition is always done, and a zero digit keeps the
+/// old sum by mask rather than by skipping. The additions use the complete projective formulas of
+/// Renes, Costello and Batina (2016, algorithm 8 for a = 0), which have no exceptional cases for the
+/// running sum, so no branch is needed for the point at infinity either.
 /// </summary>
-/// <remarks>
-/// The table entry is picked by direct index, so memory access depends on the secret nonce. That is a
-/// cache-timing channel for code sharing the CPU; the gateway runs no untrusted code beside the agent.
-/// The result is the same group element any correct multiplication gives, so signatures are unchanged.
-/// </remarks>
-internal sealed class FixedBaseMultiplier
+/// <remarks>The table (64 × 15 points, 61 KB) is built once, on first use, from G with the public-data formulas.</remarks>
+internal static class FixedBaseMultiplier
 {
-    private const int WindowBits = 8;
-    private const int Windows = 256 / WindowBits;
-    private const int EntriesPerWindow = (1 << WindowBits) - 1;
+    private const int Windows = 64;
+    private const int Entries = 15;
+    private const int EntryWords = 8;
+    private const ulong B3 = 21; // 3·b for y² = x³ + 7
 
-    private static readonly Lazy<FixedBaseMultiplier> LazyShared = new(() => new FixedBaseMultiplier(Secp256k1.G), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<ulong[]> LazyTable = new(BuildTable, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>The table for the secp256k1 generator, built on first use.</summary>
-    public static FixedBaseMultiplier Shared => LazyShared.Value;
-
-    // table[i][j - 1] = j · 2^(8i) · G, normalised to affine so that each addition is a mixed one.
-    private readonly ECPoint[][] _table;
-
-    private FixedBaseMultiplier(ECPoint generator)
+    /// <summary>k·G as affine coordinates, for 0 &lt; k &lt; n. Same instructions and memory accesses for every k.</summary>
+    public static void Multiply(in Scalar k, out FieldElement x, out FieldElement y)
     {
-        var curve = generator.Curve;
-        _table = new ECPoint[Windows][];
-        var windowBase = generator.Normalize();
+        var table = LazyTable.Value.AsSpan();
+        // The point at infinity is (0 : 1 : 0) in projective coordinates.
+        FieldElement x3 = default, y3 = FieldElement.One, z3 = default;
         for (int i = 0; i < Windows; i++)
         {
-            var row = new ECPoint[EntriesPerWindow];
-            row[0] = windowBase;
-            for (int j = 1; j < EntriesPerWindow; j++)
-                row[j] = row[j - 1].Add(windowBase);
-            var nextBase = row[EntriesPerWindow - 1].Add(windowBase);
-            curve.NormalizeAll(row);
-            _table[i] = row;
-            windowBase = nextBase.Normalize();
+            ulong digit = (ulong)k.Nibble(i);
+            var row = table.Slice(i * Entries * EntryWords, Entries * EntryWords);
+            FieldElement px = default, py = default;
+            for (int j = 0; j < Entries; j++)
+            {
+                ulong take = ConstantTime.EqualMask(digit, (ulong)(j + 1));
+                var e = row.Slice(j * EntryWords, EntryWords);
+                px.L0 |= e[0] & take;
+                px.L1 |= e[1] & take;
+                px.L2 |= e[2] & take;
+                px.L3 |= e[3] & take;
+                py.L0 |= e[4] & take;
+                py.L1 |= e[5] & take;
+                py.L2 |= e[6] & take;
+                py.L3 |= e[7] & take;
+            }
+
+            AddMixed(x3, y3, z3, px, py, out var sx, out var sy, out var sz);
+            ulong keep = ~ConstantTime.ZeroMask(digit);
+            FieldElement.Select(ref x3, sx, keep);
+            FieldElement.Select(ref y3, sy, keep);
+            FieldElement.Select(ref z3, sz, keep);
         }
+
+        // Projective: x = X/Z, y = Y/Z. Z is not zero for 0 < k < n.
+        var zi = FieldElement.Invert(z3);
+        x = FieldElement.Mul(x3, zi);
+        y = FieldElement.Mul(y3, zi);
     }
 
-    /// <summary>k·G for 0 &lt; k &lt; 2^256. The result is in Jacobian coordinates; normalise before reading it.</summary>
-    public ECPoint Multiply(BigInteger k)
+    /// <summary>(X1 : Y1 : Z1) + (x2, y2) with the complete mixed formula; the affine point must be on the curve.</summary>
+    private static void AddMixed(in FieldElement x1, in FieldElement y1, in FieldElement z1, in FieldElement x2, in FieldElement y2,
+        out FieldElement x3, out FieldElement y3, out FieldElement z3)
     {
-        if (k.SignValue <= 0 || k.BitLength > 256)
-            throw new ArgumentOutOfRangeException(nameof(k), "The scalar must be in [1, 2^256).");
-
-        Span<byte> bytes = stackalloc byte[32];
-        BigIntegers.AsUnsignedByteArray(k, bytes);
-        return Multiply(bytes);
+        var t0 = FieldElement.Mul(x1, x2);
+        var t1 = FieldElement.Mul(y1, y2);
+        var t3 = FieldElement.Mul(FieldElement.Add(x2, y2), FieldElement.Add(x1, y1));
+        t3 = FieldElement.Sub(t3, FieldElement.Add(t0, t1));        // x1·y2 + x2·y1
+        var t4 = FieldElement.Add(FieldElement.Mul(y2, z1), y1);    // y1 + y2·z1
+        var yy = FieldElement.Add(FieldElement.Mul(x2, z1), x1);    // x1 + x2·z1
+        var x3t = FieldElement.Add(t0, t0);
+        t0 = FieldElement.Add(x3t, t0);                             // 3·x1·x2
+        var t2 = FieldElement.MulSmall(z1, B3);
+        var zz = FieldElement.Add(t1, t2);
+        t1 = FieldElement.Sub(t1, t2);
+        yy = FieldElement.MulSmall(yy, B3);
+        x3 = FieldElement.Sub(FieldElement.Mul(t3, t1), FieldElement.Mul(t4, yy));
+        y3 = FieldElement.Add(FieldElement.Mul(t1, zz), FieldElement.Mul(yy, t0));
+        z3 = FieldElement.Add(FieldElement.Mul(zz, t4), FieldElement.Mul(t0, t3));
     }
 
-    /// <summary>k·G for a 32-byte big-endian scalar.</summary>
-    public ECPoint Multiply(ReadOnlySpan<byte> scalar32)
+    private static ulong[] BuildTable()
     {
-        ECPoint? acc = null;
+        var points = new JacobianPoint[Windows * Entries];
+        var windowBase = JacobianPoint.FromAffine(Secp256k1.Gx, Secp256k1.Gy);
         for (int i = 0; i < Windows; i++)
         {
-            int digit = scalar32[31 - i];
-            if (digit == 0)
-                continue;
-            var p = _table[i][digit - 1];
-            acc = acc is null ? p : acc.Add(p);
+            var p = windowBase;
+            for (int j = 0; j < Entries; j++)
+            {
+                points[i * Entries + j] = p;
+                p = JacobianPoint.Add(p, windowBase);
+            }
+            windowBase = p; // 16 · the previous base
         }
-        return acc ?? throw new ArgumentOutOfRangeException(nameof(scalar32), "The scalar must not be zero.");
+
+        var table = new ulong[Windows * Entries * EntryWords];
+        for (int i = 0; i < points.Length; i++)
+        {
+            points[i].TryToAffine(out var x, out var y);
+            var e = table.AsSpan(i * EntryWords, EntryWords);
+            e[0] = x.L0; e[1] = x.L1; e[2] = x.L2; e[3] = x.L3;
+            e[4] = y.L0; e[5] = y.L1; e[6] = y.L2; e[7] = y.L3;
+        }
+        return table;
     }
 }
