@@ -12,9 +12,9 @@ internal static class ConstantTime
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong AddCarry(ulong a, ulong b, ref ulong carry)
     {
-        ulong s = a + b + carry;
-        // The carry out of bit 63, from the operands' and the sum's top bits.
-        carry = ((a & b) | ((a | b) & ~s)) >> 63;
+        ulong t = a + b;
+        ulong s = t + carry;
+        carry = Bit(t < a) | Bit(s < t);
         return s;
     }
 
@@ -22,8 +22,9 @@ internal static class ConstantTime
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong SubBorrow(ulong a, ulong b, ref ulong borrow)
     {
-        ulong d = a - b - borrow;
-        borrow = ((~a & b) | (~(a ^ b) & d)) >> 63;
+        ulong t = a - b;
+        ulong d = t - borrow;
+        borrow = Bit(a < b) | Bit(t < borrow);
         return d;
     }
 
@@ -33,10 +34,8 @@ internal static class ConstantTime
     {
         ulong hi = Math.BigMul(a, b, out ulong l);
         ulong s = l + c;
-        hi += ((l & c) | ((l | c) & ~s)) >> 63;
         lo = s + d;
-        hi += ((s & d) | ((s | d) & ~lo)) >> 63;
-        return hi;
+        return hi + Bit(s < c) + Bit(lo < d);
     }
 
     /// <summary>The 512-bit product of two 256-bit numbers given as little-endian limbs.</summary>
@@ -70,12 +69,10 @@ internal static class ConstantTime
     public static void Accumulate(ulong a, ulong b, ref ulong c0, ref ulong c1, ref ulong c2)
     {
         ulong hi = Math.BigMul(a, b, out ulong lo);
-        ulong s = c0 + lo;
-        hi += ((c0 & lo) | ((c0 | lo) & ~s)) >> 63;
-        c0 = s;
-        s = c1 + hi;
-        c2 += ((c1 & hi) | ((c1 | hi) & ~s)) >> 63;
-        c1 = s;
+        c0 += lo;
+        hi += Bit(c0 < lo);
+        c1 += hi;
+        c2 += Bit(c1 < hi);
     }
 
     /// <summary>(c2, c1, c0) += a.</summary>
@@ -87,6 +84,13 @@ internal static class ConstantTime
         c1 = AddCarry(c1, 0, ref carry);
         c2 += carry;
     }
+
+    /// <summary>
+    /// A comparison as a 0/1 word. The comparison is an IL <c>clt</c>/<c>cgt</c>, which the JIT compiles to
+    /// <c>cmp</c> + <c>setcc</c>, never to a jump; the bit cast keeps the C# compiler from emitting a branch.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Bit(bool condition) => Unsafe.BitCast<bool, byte>(condition);
 
     /// <summary>All ones when x is zero, else 0.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

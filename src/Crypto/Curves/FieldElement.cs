@@ -167,6 +167,23 @@ internal struct FieldElement
         return Mul(SqrN(t, 2), a);
     }
 
+    /// <summary>1/a in variable time, for public a (0 for 0).</summary>
+    public static FieldElement InvertVariableTime(in FieldElement a)
+    {
+        Span<ulong> r = stackalloc ulong[4];
+        BinaryInverse.Invert([a.L0, a.L1, a.L2, a.L3], Modulus, r);
+        return new FieldElement(r[0], r[1], r[2], r[3]);
+    }
+
+    /// <summary>
+    /// 1/a for secret a (0 for 0): a is multiplied by a fresh random factor β, the product (uniformly random,
+    /// whatever a is) inverted in variable time, and the result multiplied by β again.
+    /// </summary>
+    public static FieldElement InvertBlinded(in FieldElement a, in FieldElement blind) =>
+        Mul(InvertVariableTime(Mul(a, blind)), blind);
+
+    private static ReadOnlySpan<ulong> Modulus => [0xFFFFFFFEFFFFFC2F, ulong.MaxValue, ulong.MaxValue, ulong.MaxValue];
+
     /// <summary>
     /// A square root of a, as a^((p+1)/4); true when a has one (the result squared gives a back).
     /// Variable time is not needed here, but the chain is fixed anyway.

@@ -1,18 +1,20 @@
 namespace EdgeMeter.Crypto.Curves;
 
 /// <summary>
-/// k·G in constant time, for secret k (nonces, private keys). The scalar is cut into 64 fixed windows of
-/// 4 bits; window i holds the affine points d·16^i·G for d = 1..15. For every window the whole row is read
-/// and the entry for the digit kept with masks, the addition is always done, and a zero digit keeps the
-/// old sum by mask rather than by skipping. The additions use the complete projective formulas of
-/// Renes, Costello and Batina (2016, algorithm 8 for a = 0), which have no exceptional cases for the
-/// running sum, so no branch is needed for the point at infinity either.
+/// k·G in constant time, for secret k (nonces, private keys). The scalar is recoded into 43 signed digits
+/// d_i in [−32, 32) of 6 bits each (k = Σ d_i·64^i); window i holds the affine points m·64^i·G for
+/// m = 1..32. For every window the whole row is read and the entry for |d_i| kept with masks, y is
+/// negated by mask for a negative digit, the addition is always done, and a zero digit keeps the old sum
+/// by mask rather than by skipping. The additions use the complete projective formulas of Renes, Costello
+/// and Batina (2016, algorithm 8 for a = 0), which have no exceptional cases for the running sum, so no
+/// branch is needed for the point at infinity either.
 /// </summary>
-/// <remarks>The table (64 × 15 points, 61 KB) is built once, on first use, from G with the public-data formulas.</remarks>
+/// <remarks>The table (43 × 32 points, 88 KB) is built once, on first use, from G with the public-data formulas.</remarks>
 internal static class FixedBaseMultiplier
 {
-    private const int Windows = 64;
-    private const int Entries = 15;
+    private const int WindowBits = 6;
+    private const int Windows = (256 + WindowBits) / WindowBits; // 43: the top digit takes the last carry
+    private const int Entries = 1 << (WindowBits - 1);
     private const int EntryWords = 8;
     private const ulong B3 = 21; // 3·b for y² = x³ + 7
 
@@ -24,14 +26,21 @@ internal static class FixedBaseMultiplier
         var table = LazyTable.Value.AsSpan();
         // The point at infinity is (0 : 1 : 0) in projective coordinates.
         FieldElement x3 = default, y3 = FieldElement.One, z3 = default;
+        ulong carry = 0;
         for (int i = 0; i < Windows; i++)
         {
-            ulong digit = (ulong)k.Nibble(i);
+            // Signed recoding without branches: a window value v of 32 or more (with the carry in, v ≤ 64)
+            // becomes the digit v − 64, of magnitude 64 − v, and carries one into the next window.
+            ulong value = k.Window(i * WindowBits, WindowBits) + carry;
+            carry = (value + Entries) >> WindowBits;
+            ulong negative = 0 - carry;
+            ulong magnitude = ((2 * Entries - value) & negative) | (value & ~negative);
+
             var row = table.Slice(i * Entries * EntryWords, Entries * EntryWords);
             FieldElement px = default, py = default;
             for (int j = 0; j < Entries; j++)
             {
-                ulong take = ConstantTime.EqualMask(digit, (ulong)(j + 1));
+                ulong take = ConstantTime.EqualMask(magnitude, (ulong)(j + 1));
                 var e = row.Slice(j * EntryWords, EntryWords);
                 px.L0 |= e[0] & take;
                 px.L1 |= e[1] & take;
@@ -42,16 +51,17 @@ internal static class FixedBaseMultiplier
                 py.L2 |= e[6] & take;
                 py.L3 |= e[7] & take;
             }
+            FieldElement.Select(ref py, FieldElement.Negate(py), negative);
 
             AddMixed(x3, y3, z3, px, py, out var sx, out var sy, out var sz);
-            ulong keep = ~ConstantTime.ZeroMask(digit);
+            ulong keep = ~ConstantTime.ZeroMask(magnitude);
             FieldElement.Select(ref x3, sx, keep);
             FieldElement.Select(ref y3, sy, keep);
             FieldElement.Select(ref z3, sz, keep);
         }
 
-        // Projective: x = X/Z, y = Y/Z. Z is not zero for 0 < k < n.
-        var zi = FieldElement.Invert(z3);
+        // Projective: x = X/Z, y = Y/Z. Z is not zero for 0 < k < n; it depends on k, so it is blinded.
+        var zi = FieldElement.InvertBlinded(z3, Blinding.NextFieldElement());
         x = FieldElement.Mul(x3, zi);
         y = FieldElement.Mul(y3, zi);
     }
@@ -89,7 +99,10 @@ internal static class FixedBaseMultiplier
                 points[i * Entries + j] = p;
                 p = JacobianPoint.Add(p, windowBase);
             }
-            windowBase = p; // 16 · the previous base
+            // p is now (Entries + 1)·base; the next base is 64·base.
+            for (int j = Entries + 1; j < 2 * Entries; j++)
+                p = JacobianPoint.Add(p, windowBase);
+            windowBase = p;
         }
 
         var table = new ulong[Windows * Entries * EntryWords];

@@ -93,7 +93,7 @@ internal struct JacobianPoint
             x = y = default;
             return false;
         }
-        var zi = FieldElement.Invert(Z);
+        var zi = FieldElement.InvertVariableTime(Z);
         var zi2 = FieldElement.Sqr(zi);
         x = FieldElement.Mul(X, zi2);
         y = FieldElement.Mul(Y, FieldElement.Mul(zi2, zi));

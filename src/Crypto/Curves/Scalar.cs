@@ -81,6 +81,22 @@ internal struct Scalar
         return (int)((limb >> ((index & 15) * 4)) & 0xF);
     }
 
+    /// <summary>
+    /// <paramref name="bits"/> (at most 63) bits of the value starting at bit <paramref name="start"/>, zeros past
+    /// bit 255. The position is public; the bits may be secret.
+    /// </summary>
+    public readonly ulong Window(int start, int bits)
+    {
+        int word = start >> 6;
+        int shift = start & 63;
+        ulong value = Limb(word) >> shift;
+        if (shift + bits > 64 && word < 3)
+            value |= Limb(word + 1) << (64 - shift);
+        return value & ((1UL << bits) - 1);
+    }
+
+    private readonly ulong Limb(int word) => word switch { 0 => L0, 1 => L1, 2 => L2, 3 => L3, _ => 0 };
+
     /// <summary>Bit <paramref name="index"/> (0 or 1).</summary>
     public readonly int Bit(int index)
     {
@@ -211,6 +227,17 @@ internal struct Scalar
         }
         return r;
     }
+
+    /// <summary>1/a in variable time, for public a (0 for 0).</summary>
+    public static Scalar InvertVariableTime(in Scalar a)
+    {
+        Span<ulong> r = stackalloc ulong[4];
+        BinaryInverse.Invert([a.L0, a.L1, a.L2, a.L3], [N0, N1, N2, N3], r);
+        return new Scalar(r[0], r[1], r[2], r[3]);
+    }
+
+    /// <summary>1/a for secret a: a·b inverted in variable time (uniformly random whatever a is), times b again.</summary>
+    public static Scalar InvertBlinded(in Scalar a, in Scalar blind) => Mul(InvertVariableTime(Mul(a, blind)), blind);
 
     // r + carry·2^256 (below 2n) to the canonical value; returns 1 when n was subtracted.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -36,7 +36,7 @@ internal static class Secp256k1Signer
                 if (r.ZeroMask != 0)
                     continue;
 
-                var s = Scalar.Mul(Scalar.Invert(k), Scalar.Add(e, Scalar.Mul(r, d)));
+                var s = Scalar.Mul(Scalar.InvertBlinded(k, Blinding.NextScalar()), Scalar.Add(e, Scalar.Mul(r, d)));
                 if (s.ZeroMask != 0)
                     continue;
 
@@ -82,7 +82,7 @@ internal static class Secp256k1Signer
             ry = FieldElement.Negate(ry);
 
         var e = Scalar.Read(digest32, out _);
-        var rInv = Scalar.Invert(r);
+        var rInv = Scalar.InvertVariableTime(r);
         var u1 = Scalar.Negate(Scalar.Mul(e, rInv));
         var u2 = Scalar.Mul(s, rInv);
         var q = PublicMultiplier.MultiplyAdd(u1, u2, rx, ry);
