@@ -256,24 +256,21 @@ internal struct FieldElement
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Reduce(ref FieldElement r, ulong carry)
     {
-        // A carry is worth R (the sum is then small, so adding R cannot carry again). After that,
-        // r ≥ p exactly when r + R overflows 2^256, and r + R mod 2^256 is then r − p.
-        ulong c = 0;
-        r.L0 = ConstantTime.AddCarry(r.L0, R & (0 - carry), ref c);
-        r.L1 = ConstantTime.AddCarry(r.L1, 0, ref c);
-        r.L2 = ConstantTime.AddCarry(r.L2, 0, ref c);
-        r.L3 = ConstantTime.AddCarry(r.L3, 0, ref c);
-
-        c = 0;
-        ulong s0 = ConstantTime.AddCarry(r.L0, R, ref c);
-        ulong s1 = ConstantTime.AddCarry(r.L1, 0, ref c);
-        ulong s2 = ConstantTime.AddCarry(r.L2, 0, ref c);
-        ulong s3 = ConstantTime.AddCarry(r.L3, 0, ref c);
-        ulong mask = 0 - c;
-        r.L0 ^= (r.L0 ^ s0) & mask;
-        r.L1 ^= (r.L1 ^ s1) & mask;
-        r.L2 ^= (r.L2 ^ s2) & mask;
-        r.L3 ^= (r.L3 ^ s3) & mask;
-        return c;
+        // t = r + R. With a carry in, the value minus p is r + 2^256 − p = t (r is then small, so t does not
+        // overflow); without one, the value is p or more exactly when t overflows, and t mod 2^256 is value − p.
+        ulong t0 = r.L0 + R;
+        ulong c = ConstantTime.Bit(t0 < R);
+        ulong t1 = r.L1 + c;
+        c = ConstantTime.Bit(t1 < c);
+        ulong t2 = r.L2 + c;
+        c = ConstantTime.Bit(t2 < c);
+        ulong t3 = r.L3 + c;
+        c = ConstantTime.Bit(t3 < c);
+        ulong mask = 0 - (c | carry);
+        r.L0 ^= (r.L0 ^ t0) & mask;
+        r.L1 ^= (r.L1 ^ t1) & mask;
+        r.L2 ^= (r.L2 ^ t2) & mask;
+        r.L3 ^= (r.L3 ^ t3) & mask;
+        return mask & 1;
     }
 }
