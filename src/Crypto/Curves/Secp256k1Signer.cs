@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using EdgeMeter.Crypto.Hashing;
 
 namespace EdgeMeter.Crypto.Curves;
 
@@ -97,7 +98,10 @@ internal static class Secp256k1Signer
     /// <summary>The RFC 6979 HMAC-DRBG (section 3.2) with HMAC-SHA256, in inline buffers: no allocation.</summary>
     private struct Rfc6979
     {
-        private Block32 _k;
+        private static ReadOnlySpan<byte> Zero => [0x00];
+        private static ReadOnlySpan<byte> One => [0x01];
+
+        private HmacSha256 _mac;
         private Block32 _v;
         private bool _started;
 
@@ -108,8 +112,11 @@ internal static class Secp256k1Signer
             d.Write(seed[..32]);
             e.Write(seed[32..]);
             ((Span<byte>)_v).Fill(0x01);
-            Reseed(0x00, seed);
-            Reseed(0x01, seed);
+            Span<byte> k = stackalloc byte[32];
+            k.Clear();
+            _mac = new HmacSha256(k);
+            Reseed(Zero, seed);
+            Reseed(One, seed);
             CryptographicOperations.ZeroMemory(seed);
         }
 
@@ -119,10 +126,10 @@ internal static class Secp256k1Signer
             while (true)
             {
                 if (_started)
-                    Reseed(0x00, default);
+                    Reseed(Zero, default);
                 _started = true;
                 Span<byte> v = _v;
-                Hmac(_k, v, v);
+                _mac.Compute(v, default, default, v);
                 var k = Scalar.Read(v, out ulong overflow);
                 if ((overflow | (k.ZeroMask & 1)) == 0)
                     return k;
@@ -131,31 +138,19 @@ internal static class Secp256k1Signer
 
         public void Clear()
         {
-            CryptographicOperations.ZeroMemory(_k);
+            _mac.Clear();
             CryptographicOperations.ZeroMemory(_v);
         }
 
         // K = HMAC_K(V ‖ marker ‖ seed); V = HMAC_K(V).
-        private void Reseed(byte marker, ReadOnlySpan<byte> seed)
+        private void Reseed(ReadOnlySpan<byte> marker, ReadOnlySpan<byte> seed)
         {
-            Span<byte> message = stackalloc byte[32 + 1 + 64];
-            Span<byte> k = _k;
+            Span<byte> k = stackalloc byte[32];
             Span<byte> v = _v;
-            v.CopyTo(message);
-            message[32] = marker;
-            seed.CopyTo(message[33..]);
-            Hmac(k, message[..(33 + seed.Length)], k);
-            Hmac(k, v, v);
-            CryptographicOperations.ZeroMemory(message);
-        }
-
-        // Through a separate output buffer, so that the result may replace the key or the message.
-        private static void Hmac(ReadOnlySpan<byte> key, ReadOnlySpan<byte> message, Span<byte> output)
-        {
-            Span<byte> mac = stackalloc byte[32];
-            HMACSHA256.HashData(key, message, mac);
-            mac.CopyTo(output);
-            CryptographicOperations.ZeroMemory(mac);
+            _mac.Compute(v, marker, seed, k);
+            _mac = new HmacSha256(k);
+            _mac.Compute(v, default, default, v);
+            CryptographicOperations.ZeroMemory(k);
         }
     }
 
