@@ -19,6 +19,7 @@ internal sealed record DemoSettings
     public bool NoLedger { get; init; }
     public int Backlog { get; init; }
     public ulong ChainId { get; init; } = 31337;
+    public string? LcdTrace { get; init; }
 }
 
 /// <summary>The demo's final line.</summary>
@@ -75,6 +76,7 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
                 ],
                 Mqtt = mqtt,
                 Http = new HttpOptions { Url = settings.HttpUrl },
+                Display = new DisplayOptions { Trace = settings.LcdTrace },
                 // The demo shows each reading on its way at once; a gateway on an SD card batches (storage.commitIntervalSeconds).
                 Storage = new StorageOptions { CommitIntervalSeconds = 0 },
                 // The demo's day lasts a minute: one-minute intervals, the interval in progress counted, and a

@@ -43,7 +43,9 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         _options = options;
         _loggers = loggers;
         _log = loggers.CreateLogger<AgentRuntime>();
-        _time = time ?? TimeProvider.System;
+        var clocks = AgentClocks.Start(options.Rtc, new SystemClockSource(), time ?? TimeProvider.System, loggers.CreateLogger<RealTimeClock>());
+        _time = clocks.Time;
+        Rtc = clocks.Rtc;
 
         // The key lives here: owner only, whoever created the folder (systemd's StateDirectoryMode says the same).
         Directory.CreateDirectory(options.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -54,7 +56,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         Pairing = new FilePairingService(options.DataDirectory, _time, loggers.CreateLogger<FilePairingService>());
         Factors = new FactorService(options.DataDirectory, options.Factors.IntervalMinutes, options.Factors.IncludeCurrentInterval,
             () => Pairing.GetState().OperatorAddress, loggers.CreateLogger<FactorService>());
-        Clock = new ClockMonitor(new SystemClockSource(), TimeSpan.FromSeconds(2));
+        Clock = clocks.Monitor;
         Clock.ClockJumped += (_, jump) => LogClockJump(jump.JumpMs, jump.BeforeMs, jump.AfterMs);
         Clock.StatusChanged += (_, status) => LogTimeStatus(status);
         TimeStatusNow = () => Clock.Sample().Status;
@@ -109,6 +111,9 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     /// <summary>Watches NTP state and clock jumps; every record carries its verdict.</summary>
     public ClockMonitor Clock { get; }
 
+    /// <summary>The DS3231 real-time clock, when one answered at start.</summary>
+    public RealTimeClock? Rtc { get; }
+
     /// <summary>The time status for new records: sampled once per poll cycle from <see cref="Clock"/>.</summary>
     public Func<TimeStatus> TimeStatusNow { get; set; }
 
@@ -122,10 +127,35 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
             LogWeb(Web.BoundUrl.ToString());
         }
         var d = _options.Display;
-        using var display = DisplayFactory.Create(d.I2cBus, d.Address, d.Columns, d.Rows, _log, _displayMirror);
-        var presenter = new DisplayPresenter(display, this, Pairing, _time, _loggers.CreateLogger<DisplayPresenter>());
-        using var displayStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var display = DisplayFactory.Create(d, _log, _displayMirror, _time);
+        var presenter = new DisplayPresenter(display, this, Pairing, _time, _loggers.CreateLogger<DisplayPresenter>(),
+            backlightTimeout: TimeSpan.FromSeconds(d.BacklightSeconds), ipAddress: NetworkAddress.Find,
+            webUrl: Web is null ? null : NetworkAddress.WebUrl(Web.BoundUrl, NetworkAddress.Find()));
+        using var button = GatewayButton.Open(_options.Button, presenter.ShortPress, presenter.LongPress, _log);
+        // The display runs on through the shutdown drain, so that its last screen has the last balance.
+        using var displayStop = new CancellationTokenSource();
         var displayTask = presenter.RunAsync(TimeSpan.FromSeconds(1), displayStop.Token);
+        try
+        {
+            await RunPipelineAsync(displayTask, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await displayStop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await displayTask.ConfigureAwait(false);
+                presenter.ShowStopped();
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException)
+            {
+                // A display that failed was already reported by the supervisor; the stop goes on without it.
+            }
+        }
+    }
+
+    private async Task RunPipelineAsync(Task displayTask, CancellationToken ct)
+    {
 
         using var uplinkStop = new CancellationTokenSource();
         var uplink = Uplink?.RunAsync(uplinkStop.Token) ?? Task.CompletedTask;
@@ -145,9 +175,8 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         {
             // One line naming the loop and the error; the caller exits non-zero and systemd restarts us.
             LogLoopFailed(e.Loop, e.InnerException!.GetType().Name, e.InnerException.Message);
-            await displayStop.CancelAsync().ConfigureAwait(false);
             await uplinkStop.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAny(Task.WhenAll(uplink, displayTask), Task.Delay(ShutdownDrain, CancellationToken.None)).ConfigureAwait(false);
+            await Task.WhenAny(uplink, Task.Delay(ShutdownDrain, CancellationToken.None)).ConfigureAwait(false);
             throw;
         }
 
@@ -163,13 +192,6 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         await uplinkStop.CancelAsync().ConfigureAwait(false);
         await uplink.ConfigureAwait(false);
         Factors.SaveState();
-        try
-        {
-            await displayTask.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
     }
 
     private static readonly TimeSpan ShutdownDrain = TimeSpan.FromSeconds(5);
@@ -208,6 +230,8 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         ConfirmedBalance = Uplink?.ConfirmedBalance,
         Provisional = Factors.Provisional(),
         Pairing = Pairing.Status,
+        TimeFromRtc = Clock.TimeFromRtc,
+        Health = HealthStatus.Read(_options.DataDirectory, _options.Storage.MinFreeMegabytes),
     };
 
     private MeterStatus MeterStatusOf(MeterChannel m)
@@ -344,6 +368,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         await _buses.DisposeAsync().ConfigureAwait(false);
         Store.Dispose();
         Key.Dispose();
+        Rtc?.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "EdgeMeter {Device} starting: {Meters} meters, chain at seq {Seq}, {Pending} records pending")]

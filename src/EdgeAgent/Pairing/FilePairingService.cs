@@ -118,6 +118,14 @@ internal sealed partial class FilePairingService : IPairingService
     }
 
     /// <inheritdoc />
+    /// <remarks>A stand-in until the web page's presence flow: no request ever waits for the button here.</remarks>
+    public bool AwaitingPresence => false;
+
+    /// <inheritdoc />
+    /// <remarks>A stand-in until the web page's presence flow: a press opens a pairing window.</remarks>
+    public void ConfirmPresence() => RequestCode();
+
+    /// <inheritdoc />
     public PairingOutcome TryPair(string? code, string? operatorAddress, string? label)
     {
         // Input errors are not guesses: they do not count against the attempts.

@@ -29,6 +29,12 @@ internal interface IPairingService
     /// </summary>
     DateTimeOffset? RequestCode();
 
+    /// <summary>True while a re-pairing was asked for and waits for a press of the gateway's button.</summary>
+    bool AwaitingPresence { get; }
+
+    /// <summary>The gateway's button was pressed: opens the pairing window that was asked for (no-op otherwise).</summary>
+    void ConfirmPresence();
+
     /// <summary>Checks <paramref name="code"/> in constant time and, when it matches, records the operator.</summary>
     /// <param name="code">The six digits read from the display.</param>
     /// <param name="operatorAddress">The operator account, <c>0x</c> and 40 hex digits.</param>

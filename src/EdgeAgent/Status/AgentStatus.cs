@@ -21,6 +21,12 @@ internal sealed record AgentStatus
     public ProvisionalTokens? Provisional { get; init; }
 
     public required PairingStatus Pairing { get; init; }
+
+    /// <summary>Whether the clock was taken from the real-time clock at start and NTP has not synchronised it since.</summary>
+    public bool TimeFromRtc { get; init; }
+
+    /// <summary>Disk and memory, for the alarms on the LCD; null when not measured.</summary>
+    public HealthStatus? Health { get; init; }
 }
 
 /// <summary>One configured meter channel.</summary>

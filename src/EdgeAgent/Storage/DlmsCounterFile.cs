@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text;
+using EdgeMeter.Crypto.Files;
 using EdgeMeter.Protocols.Dlms;
 
 namespace EdgeMeter.Agent.Storage;
@@ -75,6 +77,6 @@ internal sealed class DlmsCounterFile : IInvocationCounterStore
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_path))!);
         string server = LastServerCounter?.ToString(CultureInfo.InvariantCulture) ?? "-";
-        AtomicFile.WriteAllText(_path, string.Create(CultureInfo.InvariantCulture, $"{_reservedUntil} {server}\n"));
+        AtomicFile.Write(_path, Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{_reservedUntil} {server}\n")));
     }
 }
