@@ -114,14 +114,16 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     public async Task RunAsync(CancellationToken ct)
     {
         LogStarting(Key.Address, Meters.Count, Store.Head.Sequence, Store.PendingCount);
+        var d = _options.Display;
+        using var display = DisplayFactory.Create(d.I2cBus, d.Address, d.Columns, d.Rows, _log, _displayMirror);
+        // Without an LCD the pairing code goes to the log, the only place the person at the gateway can read it.
+        Pairing.LogCodes = display is ConsoleDisplay;
         if (!string.IsNullOrEmpty(_options.Http.Url))
         {
             Web = new WebServer(new Uri(_options.Http.Url), this, Pairing, _loggers.CreateLogger<WebServer>());
             await Web.StartAsync(ct).ConfigureAwait(false);
             LogWeb(Web.BoundUrl.ToString());
         }
-        var d = _options.Display;
-        using var display = DisplayFactory.Create(d.I2cBus, d.Address, d.Columns, d.Rows, _log, _displayMirror);
         var presenter = new DisplayPresenter(display, this, Pairing, _time, _loggers.CreateLogger<DisplayPresenter>());
         var displayTask = presenter.RunAsync(TimeSpan.FromSeconds(1), ct);
 

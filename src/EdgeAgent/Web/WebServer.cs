@@ -424,6 +424,13 @@ internal sealed partial class WebServer : IAsyncDisposable
 
         if (_pairing.RequestCode() is null)
         {
+            if (_pairing.AwaitingPresence)
+            {
+                await WriteErrorAsync(context.Response, HttpStatusCode.Forbidden, "presence_required",
+                    "Press the button on the gateway to show a new pairing code.", token).ConfigureAwait(false);
+                return;
+            }
+
             await WriteErrorAsync(context.Response, HttpStatusCode.TooManyRequests, "locked", "Too many wrong codes. Pairing is locked for a while.", token).ConfigureAwait(false);
             return;
         }

@@ -44,6 +44,10 @@ internal sealed class StubPairing : IPairingService
 
     public DateTimeOffset? RequestCode() => Code?.ExpiresAt;
 
+    public bool AwaitingPresence { get; set; }
+
+    public void ConfirmPresence() => AwaitingPresence = false;
+
     public PairingOutcome TryPair(string? code, string? operatorAddress, string? label) => throw new NotSupportedException();
 }
 

@@ -271,7 +271,7 @@ public sealed class WebServerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Re_pairing_needs_a_newly_requested_code()
+    public async Task Re_pairing_from_the_lan_needs_a_press_of_the_gateway_button()
     {
         _pairing.TryPair(_pairing.CodeForDisplay()!.Code, Operator, null);
 
@@ -279,9 +279,17 @@ public sealed class WebServerTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Conflict, noCode.StatusCode);
 
         using var requested = await PostJsonAsync("/api/pair/code", "{}");
-        Assert.Equal(HttpStatusCode.OK, requested.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, requested.StatusCode);
+        using (var doc = JsonDocument.Parse(await requested.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal("presence_required", doc.RootElement.GetProperty("result").GetString());
+        }
+
+        Assert.Null(_pairing.CodeForDisplay());
+        Assert.True(_pairing.AwaitingPresence);
+
+        _pairing.ConfirmPresence();
         var code = _pairing.CodeForDisplay()!.Code;
-        Assert.DoesNotContain(code, await requested.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         using var paired = await PostJsonAsync("/api/pair", PairBody(code, "0x2222222222222222222222222222222222222222"));
         Assert.Equal(HttpStatusCode.OK, paired.StatusCode);
