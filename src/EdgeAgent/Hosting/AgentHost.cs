@@ -11,7 +11,10 @@ namespace EdgeMeter.Agent.Hosting;
 /// </summary>
 internal static class AgentHost
 {
-    public static async Task<int> RunAsync(AgentOptions options, CancellationToken ct)
+    /// <param name="options">The validated options.</param>
+    /// <param name="ct">Stops the host.</param>
+    /// <param name="configPath">The file the options came from; the local page's setup writes to it.</param>
+    public static async Task<int> RunAsync(AgentOptions options, CancellationToken ct, string? configPath = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSystemd();
@@ -19,6 +22,7 @@ internal static class AgentHost
         builder.Logging.AddFilter("MQTTnet", LogLevel.Warning);
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(new ConfigFile(configPath));
         builder.Services.AddHostedService<AgentService>();
         using var host = builder.Build();
         await host.RunAsync(ct).ConfigureAwait(false);
@@ -27,11 +31,11 @@ internal static class AgentHost
 }
 
 /// <summary>Runs <see cref="AgentRuntime"/> for the host's lifetime.</summary>
-internal sealed class AgentService(AgentOptions options, ILoggerFactory loggers) : BackgroundService
+internal sealed class AgentService(AgentOptions options, ConfigFile config, ILoggerFactory loggers) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await using var runtime = new AgentRuntime(options, loggers);
+        await using var runtime = new AgentRuntime(options, loggers, configPath: config.Path);
         try
         {
             await runtime.RunAsync(stoppingToken).ConfigureAwait(false);
@@ -41,3 +45,6 @@ internal sealed class AgentService(AgentOptions options, ILoggerFactory loggers)
         }
     }
 }
+
+/// <summary>The configuration file the agent was started with (null: none), for the local page's setup.</summary>
+internal sealed record ConfigFile(string? Path);

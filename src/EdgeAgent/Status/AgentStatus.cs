@@ -20,6 +20,12 @@ internal sealed record AgentStatus
     public ProvisionalTokens? Provisional { get; init; }
 
     public required PairingStatus Pairing { get; init; }
+
+    /// <summary>When the ledger's last receipt arrived; null before the first.</summary>
+    public DateTimeOffset? LastReceiptAt { get; init; }
+
+    /// <summary>The IANA time zone the page shows local times in (<c>timeZone</c>); null: the gateway's own.</summary>
+    public string? TimeZone { get; init; }
 }
 
 /// <summary>One configured meter channel.</summary>
