@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const [mode, url, code, operator, ...rest] = process.argv.slice(2);
+// The label is the owner's own text; a Chinese one on the Chinese page, and markup that must stay text.
+const label = "<b>阳光街</b>社区";
 const profile = mkdtempSync(join(tmpdir(), "edgemeter-pw-"));
 const browser = await chromium.launchPersistentContext(profile, {
   executablePath: "/usr/bin/chromium",
@@ -27,7 +29,7 @@ try {
   const pair = async (c) => {
     await page.fill("#code", c);
     await page.fill("#operator", operator);
-    await page.fill("#label", "Sunny Street");
+    await page.fill("#label", label);
     const answer = page.waitForResponse((r) => r.url().endsWith("/api/pair") && r.request().method() === "POST");
     await page.click("#pair-form button[type=submit]");
     const r = await answer;
@@ -44,6 +46,8 @@ try {
   } else {
     const [host, port, unit, shots] = rest;
     out.pair = await pair(code);
+    out.pairState = await page.textContent("#pair-state");
+    out.boldInjected = await page.$$eval("#pair-state b", (b) => b.length);
     await page.waitForSelector("#owner-area:not([hidden])");
     await page.waitForFunction(() => document.getElementById("m-map").options.length > 0);
     await page.fill("#m-id", "garage-wind");

@@ -181,7 +181,7 @@ zh: {
 const SOURCES = ["GridImport", "GridExport", "Pv", "Battery", "Wind", "Chp", "Heat", "Other"];
 const $ = (id) => document.getElementById(id);
 let lang = (localStorage.getItem("lang") || document.documentElement.lang || "en").startsWith("zh") ? "zh" : "en";
-let csrf = null, owner = false, lastStatus = null, lastPair = null, timeZone = undefined, lcdPage = 0;
+let csrf = null, owner = false, lastStatus = null, lastPair = null, lastRead = null, lastUpdated = null, timeZone = undefined, lcdPage = 0;
 const t = (key, ...args) => { let s = (T[lang][key] ?? T.en[key] ?? key); args.forEach((a, i) => { s = s.replace("{" + i + "}", a); }); return s; };
 const locale = () => lang === "zh" ? "zh-CN" : "en-US";
 const nf = (v, max) => Number(v).toLocaleString(locale(), { maximumFractionDigits: max });
@@ -207,6 +207,8 @@ function translate() {
   // Messages are transient; one in the old language would stay behind.
   for (const e of document.querySelectorAll(".msg")) { e.textContent = ""; e.className = "msg"; }
   if (owner) loadSetup();
+  if (lastRead) showRead(lastRead);
+  if (lastUpdated) text("updated", t("updated", lastUpdated.toLocaleTimeString(locale(), { timeZone })));
   if (lastStatus) render(lastStatus);
   if (lastPair) renderPairing(lastPair);
 }
@@ -332,7 +334,15 @@ function drawLcd(pages) {
 
 function renderPairing(p) {
   lastPair = p;
-  text("pair-state", p.paired ? (owner ? t("paired-with", p.label || t("operator-account")) : t("paired-visitor")) : t("not-paired"));
+  const state = $("pair-state");
+  if (p.paired && owner) {
+    // The label is the owner's own text: kept apart (and as text), so neither language's table claims it.
+    const [before, after] = T[lang]["paired-with"].split("{0}");
+    const label = document.createElement("span"); label.className = "id"; label.textContent = p.label || t("operator-account");
+    state.replaceChildren(before, label, after);
+  } else {
+    text("pair-state", p.paired ? t("paired-visitor") : t("not-paired"));
+  }
   show("pair-details", p.paired && owner);
   if (p.paired && owner) { text("op-addr", p.operatorAddress || ""); text("paired-at", when(p.pairedAt)); }
   show("pair-form", !p.paired || p.codeActive);
@@ -353,7 +363,8 @@ async function poll() {
       const s = await api("GET", "/api/status");
       if (s.ok) render(s.j); else { lastStatus = null; layout(); }
     }
-    const f = $("updated"); f.className = ""; f.textContent = t("updated", new Date().toLocaleTimeString(locale(), { timeZone }));
+    lastUpdated = new Date();
+    const f = $("updated"); f.className = ""; f.textContent = t("updated", lastUpdated.toLocaleTimeString(locale(), { timeZone }));
   } catch (e) {
     const f = $("updated"); f.className = "bad"; f.textContent = t("unreachable");
   } finally {
@@ -421,18 +432,24 @@ $("m-conn").addEventListener("change", protocolChanged);
 $("d-auth").addEventListener("change", protocolChanged);
 
 $("test-read").addEventListener("click", async () => {
-  msg("meter-msg", "", t("reading")); $("read-values").replaceChildren(); show("read-table", false);
+  msg("meter-msg", "", t("reading")); $("read-values").replaceChildren(); show("read-table", false); lastRead = null;
   const r = await api("POST", "/api/setup/meters/test", meterForm());
   if (!r.ok) { msg("meter-msg", "bad", errorText(r.j)); return; }
   msg("meter-msg", "ok", t("read-ok"));
-  for (const v of r.j.values) {
+  showRead(r.j.values);
+});
+
+function showRead(values) {
+  lastRead = values;
+  $("read-values").replaceChildren();
+  for (const v of values) {
     const tr = document.createElement("tr");
     const a = document.createElement("td"); a.textContent = qname(v.quantity);
     const b = document.createElement("td"); b.textContent = nf(v.value, 3) + (v.unit ? " " + v.unit : ""); b.dataset.quantity = v.quantity;
     tr.append(a, b); $("read-values").append(tr);
   }
   show("read-table", true);
-});
+}
 
 $("meter-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
