@@ -21,7 +21,7 @@ internal static class AgentCommands
             var options = LoadConfig(path);
             options.Display.Trace = LcdTrace(result.GetValue(lcd)) ?? options.Display.Trace;
             RequireOpenSsl();
-            return await AgentHost.RunAsync(options, ct).ConfigureAwait(false);
+            return await AgentHost.RunAsync(options, ct, configPath: path).ConfigureAwait(false);
         });
         return command;
     }
@@ -32,24 +32,11 @@ internal static class AgentCommands
         try
         {
             var configuration = ConfigLoader.Build(path);
-            return ConfigLoader.Load(configuration, path, requireMeters: true, CheckEndpoint, RegisterMaps.Check);
+            return ConfigLoader.Load(configuration, path, requireMeters: true, Metering.MeterEndpoints.Check, RegisterMaps.Check);
         }
         catch (ConfigException e)
         {
             throw new CliException(e.Message, ExitCodes.BadInput);
-        }
-    }
-
-    private static string? CheckEndpoint(string endpoint)
-    {
-        try
-        {
-            ModbusEndpoint.Parse(endpoint);
-            return null;
-        }
-        catch (FormatException e)
-        {
-            return e.Message;
         }
     }
 

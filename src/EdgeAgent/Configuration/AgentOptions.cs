@@ -35,6 +35,9 @@ internal sealed class AgentOptions
     public StorageOptions Storage { get; set; } = new();
 
     public FactorsOptions Factors { get; set; } = new();
+
+    /// <summary>IANA time zone the local page shows times in (<c>Europe/Berlin</c>); empty: the gateway's own.</summary>
+    public string? TimeZone { get; set; }
 }
 
 internal sealed class FactorsOptions
@@ -110,6 +113,12 @@ internal sealed class HttpOptions
 {
     /// <summary>Where the local page listens; empty disables it.</summary>
     public string Url { get; set; } = "http://127.0.0.1:8080";
+
+    /// <summary>Host names a LAN binding answers to besides its addresses, host name and <c>hostname.local</c>.</summary>
+    public List<string> AllowedHosts { get; set; } = [];
+
+    /// <summary>Whether visitors without a session see a read-only summary (power, clean share, balance).</summary>
+    public bool PublicSummary { get; set; }
 }
 
 internal sealed class DisplayOptions

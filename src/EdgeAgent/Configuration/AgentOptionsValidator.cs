@@ -82,6 +82,14 @@ internal static partial class AgentOptionsValidator
             && (!Uri.TryCreate(o.Http.Url, UriKind.Absolute, out var http) || http.Scheme != "http" || http.AbsolutePath != "/"))
             Fail("http.url", $"must be http://host:port (got '{o.Http.Url}')");
 
+        for (var i = 0; i < o.Http.AllowedHosts.Count; i++)
+        {
+            if (Uri.CheckHostName(o.Http.AllowedHosts[i]) != UriHostNameType.Dns)
+                Fail($"http.allowedHosts[{i}]", $"must be a host name (got '{o.Http.AllowedHosts[i]}')");
+        }
+        if (!string.IsNullOrEmpty(o.TimeZone) && !TimeZoneInfo.TryFindSystemTimeZoneById(o.TimeZone, out _))
+            Fail("timeZone", $"unknown time zone '{o.TimeZone}' (an IANA name such as Europe/Berlin)");
+
         var d = o.Display;
         if (d.I2cBus is < 0 or > 255)
             Fail("display.i2cBus", $"must be 0..255 (got {d.I2cBus})");

@@ -36,6 +36,22 @@ internal static class ConfigLoader
         }
     }
 
+    /// <summary>Like <see cref="Build"/> for a configuration about to be written by setup: these bytes, then the environment.</summary>
+    public static IConfigurationRoot BuildFromJson(byte[] json)
+    {
+        try
+        {
+            return new ConfigurationBuilder()
+                .AddJsonStream(new MemoryStream(json, writable: false))
+                .AddEnvironmentVariables(EnvironmentPrefix)
+                .Build();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ConfigException($"configuration: {OneLine(e.InnerException?.Message ?? e.Message)}");
+        }
+    }
+
     /// <summary>Binds and validates; throws <see cref="ConfigException"/> with the first problem.</summary>
     public static AgentOptions Load(
         IConfiguration configuration,

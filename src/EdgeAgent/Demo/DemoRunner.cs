@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using EdgeMeter.Agent.Configuration;
+using EdgeMeter.Crypto.Files;
 using EdgeMeter.Agent.Hosting;
 using EdgeMeter.Agent.Ledger;
 using EdgeMeter.Agent.Sync;
@@ -83,8 +84,11 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
                 // provisional claim every few seconds so the ledger's balance moves while you watch.
                 Factors = new FactorsOptions { IntervalMinutes = 1, IncludeCurrentInterval = true, ClaimEverySeconds = 5 },
             };
+            // The local page's setup edits this file, as it edits /etc/edgemeter/edgemeter.json on a gateway.
+            var configPath = Path.Combine(dataDir, "edgemeter.json");
+            DemoConfigFile.Write(configPath, options);
             // The LCD mirror goes to stderr with the logs: stdout carries only the final JSON line.
-            await using var agent = new AgentRuntime(options, loggers, displayMirror: Console.Error);
+            await using var agent = new AgentRuntime(options, loggers, displayMirror: Console.Error, configPath: configPath);
             LogDemo(agent.Key.Address, meters.Endpoint, mqtt.Broker, dataDir);
 
             ulong backlogThrough = 0;
@@ -180,5 +184,61 @@ internal static class BacklogFiller
             through = signed[^1].Record.Sequence;
         }
         return through;
+    }
+}
+
+/// <summary>Writes the demo's options as a configuration file, so that the local page's setup has one to edit.</summary>
+internal static class DemoConfigFile
+{
+    public static void Write(string path, AgentOptions o)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(2048);
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer, new System.Text.Json.JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("dataDirectory", o.DataDirectory);
+            w.WriteNumber("chainId", o.ChainId);
+            w.WriteNumber("pollIntervalSeconds", o.PollIntervalSeconds);
+            w.WriteStartArray("meters");
+            foreach (var m in o.Meters)
+            {
+                w.WriteStartObject();
+                w.WriteString("id", m.Id);
+                w.WriteString("endpoint", m.Endpoint);
+                w.WriteNumber("unit", m.Unit);
+                w.WriteString("map", m.Map);
+                w.WriteString("source", m.Source.ToString());
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartObject("mqtt");
+            w.WriteString("broker", o.Mqtt.Broker);
+            WriteIfSet(w, "username", o.Mqtt.Username);
+            WriteIfSet(w, "password", o.Mqtt.Password);
+            WriteIfSet(w, "caFile", o.Mqtt.CaFile);
+            WriteIfSet(w, "certFile", o.Mqtt.CertFile);
+            WriteIfSet(w, "keyFile", o.Mqtt.KeyFile);
+            w.WriteString("protocol", o.Mqtt.Protocol);
+            w.WriteEndObject();
+            w.WriteStartObject("http");
+            w.WriteString("url", o.Http.Url);
+            w.WriteEndObject();
+            w.WriteStartObject("storage");
+            w.WriteNumber("commitIntervalSeconds", o.Storage.CommitIntervalSeconds);
+            w.WriteEndObject();
+            w.WriteStartObject("factors");
+            w.WriteNumber("intervalMinutes", o.Factors.IntervalMinutes);
+            w.WriteBoolean("includeCurrentInterval", o.Factors.IncludeCurrentInterval);
+            w.WriteNumber("claimEverySeconds", o.Factors.ClaimEverySeconds);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        AtomicFile.Write(path, buffer.WrittenSpan);
+    }
+
+    private static void WriteIfSet(System.Text.Json.Utf8JsonWriter w, string name, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
+            w.WriteString(name, value);
     }
 }

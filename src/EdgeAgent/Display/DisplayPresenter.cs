@@ -100,6 +100,21 @@ internal sealed partial class DisplayPresenter
     }
 
     /// <summary>
+    /// Every page the LCD rotates through now, for the local page's mirror: built like the LCD's own, but never with
+    /// the pairing code, which no web response may carry.
+    /// </summary>
+    public IReadOnlyList<(string Line1, string Line2)> MirrorPages()
+    {
+        lock (_gate)
+        {
+            var status = _status.Current;
+            var now = _time.GetUtcNow();
+            var input = new PageInput(status, null, _pairing.GetState(), _pairing.AwaitingPresence, now, _today.Update(status.Meters, now));
+            return [.. BuildPages(input, _display.Columns).Select(p => (p.Line1, p.Line2))];
+        }
+    }
+
+    /// <summary>
     /// A short press of the button: confirms a re-pairing that waits for one, else wakes the backlight, else shows the
     /// next page. The display is updated at once.
     /// </summary>

@@ -16,7 +16,8 @@ internal static class AgentHost
     /// <param name="options">Validated options.</param>
     /// <param name="ct">Stops the host.</param>
     /// <param name="configure">Applied to the runtime before it runs (tests).</param>
-    public static async Task<int> RunAsync(AgentOptions options, CancellationToken ct, Action<AgentRuntime>? configure = null)
+    /// <param name="configPath">The file the options came from; the local page's setup writes to it.</param>
+    public static async Task<int> RunAsync(AgentOptions options, CancellationToken ct, Action<AgentRuntime>? configure = null, string? configPath = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSystemd();
@@ -26,6 +27,7 @@ internal static class AgentHost
         builder.Services.AddSingleton(options);
         var outcome = new AgentOutcome(configure);
         builder.Services.AddSingleton(outcome);
+        builder.Services.AddSingleton(new ConfigFile(configPath));
         builder.Services.AddHostedService<AgentService>();
         using var host = builder.Build();
         await host.RunAsync(ct).ConfigureAwait(false);
@@ -43,11 +45,12 @@ internal sealed class AgentOutcome(Action<AgentRuntime>? configure)
 
 /// <summary>Runs <see cref="AgentRuntime"/> for the host's lifetime; a failed loop stops the host with exit code 1.</summary>
 internal sealed class AgentService(
-    AgentOptions options, ILoggerFactory loggers, AgentOutcome outcome, IHostApplicationLifetime lifetime, IServiceProvider services) : BackgroundService
+    AgentOptions options, ConfigFile config, ILoggerFactory loggers, AgentOutcome outcome, IHostApplicationLifetime lifetime,
+    IServiceProvider services) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await using var runtime = new AgentRuntime(options, loggers);
+        await using var runtime = new AgentRuntime(options, loggers, configPath: config.Path);
         // Registered by AddSystemd only when systemd started us.
         if (services.GetService<ISystemdNotifier>() is { IsEnabled: true } notifier)
             runtime.WatchdogPing = () => notifier.Notify(new ServiceState("WATCHDOG=1"));
@@ -67,3 +70,6 @@ internal sealed class AgentService(
         }
     }
 }
+
+/// <summary>The configuration file the agent was started with (null: none), for the local page's setup.</summary>
+internal sealed record ConfigFile(string? Path);

@@ -3,6 +3,7 @@ using EdgeMeter.Agent.Display;
 using EdgeMeter.Agent.Factors;
 using EdgeMeter.Agent.Metering;
 using EdgeMeter.Agent.Pairing;
+using EdgeMeter.Agent.Setup;
 using EdgeMeter.Agent.Status;
 using EdgeMeter.Agent.Storage;
 using EdgeMeter.Agent.Sync;
@@ -25,11 +26,14 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
 {
     public const string KeyFileName = "device.key";
 
-    private readonly AgentOptions _options;
+    private AgentOptions _options;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger<AgentRuntime> _log;
     private readonly TimeProvider _time;
-    private readonly ModbusBuses _buses;
+    private ModbusBuses _buses;
+    private CancellationTokenSource? _meteringCycle;
+    private CancellationTokenSource? _uplinkCycle;
+    private MqttOptions _uplinkOptions;
 
     private readonly TextWriter _displayMirror;
 
@@ -37,7 +41,8 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     /// <param name="loggers">Log sink.</param>
     /// <param name="time">Clock; the system clock by default.</param>
     /// <param name="displayMirror">Where the LCD is mirrored when no display answers on I2C (stdout by default).</param>
-    public AgentRuntime(AgentOptions options, ILoggerFactory loggers, TimeProvider? time = null, TextWriter? displayMirror = null)
+    /// <param name="configPath">The configuration file the local page's setup writes to; no setup when null.</param>
+    public AgentRuntime(AgentOptions options, ILoggerFactory loggers, TimeProvider? time = null, TextWriter? displayMirror = null, string? configPath = null)
     {
         _displayMirror = displayMirror ?? Console.Out;
         _options = options;
@@ -60,19 +65,14 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         Clock.ClockJumped += (_, jump) => LogClockJump(jump.JumpMs, jump.BeforeMs, jump.AfterMs);
         Clock.StatusChanged += (_, status) => LogTimeStatus(status);
         TimeStatusNow = () => Clock.Sample().Status;
-        Meters = options.Meters.Select(m => new MeterChannel(m, RegisterMaps.Resolve(m.Map))).ToList();
-        _buses = new ModbusBuses(Meters, _time);
-        Poller = new MeterPoller(Meters, _buses, Store, Signer, () => TimeStatusNow(), Metrics, _time, loggers.CreateLogger<MeterPoller>())
+        (Meters, _buses, Poller) = BuildMetering(options.Meters);
+        _uplinkOptions = options.Mqtt;
+        Uplink = BuildUplink(options.Mqtt);
+        if (configPath is not null)
         {
-            CommitInterval = TimeSpan.FromSeconds(options.Storage.CommitIntervalSeconds),
-        };
-        if (!string.IsNullOrEmpty(options.Mqtt.Broker))
-        {
-            Uplink = new MqttUplink(options.Mqtt, Store, Key.Address, options.ChainId, Metrics, Boot, loggers.CreateLogger<MqttUplink>());
-            Poller.Stored += _ => Uplink.Notify();
-            Uplink.Downlink += (topic, payload) => Factors.HandleOperatorMessage(topic[(topic.LastIndexOf('/') + 1)..], payload.Span);
+            Setup = new SetupService(configPath, options, requireMeters: true, MeterEndpoints.Check, loggers.CreateLogger<SetupService>());
+            Setup.Changed += Apply;
         }
-        Poller.Stored += Factors.Add;
         // The saved month plus what was stored after it: a restart (or a crash) forgets nothing of the month.
         const int replayPage = 5000;
         for (var next = Factors.Accumulator.ThroughSequence + 1; next <= Store.Head.Sequence;)
@@ -93,11 +93,14 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
 
     public BootCounter Boot { get; }
 
-    public IReadOnlyList<MeterChannel> Meters { get; }
+    public IReadOnlyList<MeterChannel> Meters { get; private set; }
 
-    public MeterPoller Poller { get; }
+    public MeterPoller Poller { get; private set; }
 
-    public MqttUplink? Uplink { get; }
+    public MqttUplink? Uplink { get; private set; }
+
+    /// <summary>The local page's setup (meters, uplink, time zone); null when the agent has no configuration file.</summary>
+    public SetupService? Setup { get; }
 
     public PipelineMetrics Metrics { get; } = new();
 
@@ -120,15 +123,25 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     public async Task RunAsync(CancellationToken ct)
     {
         LogStarting(Key.Address, Meters.Count, Store.Head.Sequence, Store.PendingCount);
+        var d = _options.Display;
+        using var display = DisplayFactory.Create(d, _log, _displayMirror, _time);
+        // Without an LCD the pairing code goes to the log, the only place the person at the gateway can read it.
+        Pairing.LogCodes = display is ConsoleDisplay;
+        DisplayPresenter? presenter = null;
         if (!string.IsNullOrEmpty(_options.Http.Url))
         {
-            Web = new WebServer(new Uri(_options.Http.Url), this, Pairing, _loggers.CreateLogger<WebServer>());
+            Web = new WebServer(new Uri(_options.Http.Url), this, Pairing, _loggers.CreateLogger<WebServer>(), _time, new WebServerOptions
+            {
+                AllowedHosts = () => _options.Http.AllowedHosts,
+                PublicSummary = () => _options.Http.PublicSummary,
+                Setup = Setup,
+                // What the LCD shows, minus the pairing code, which no web response may carry.
+                LcdMirror = () => presenter?.MirrorPages() ?? [],
+            });
             await Web.StartAsync(ct).ConfigureAwait(false);
             LogWeb(Web.BoundUrl.ToString());
         }
-        var d = _options.Display;
-        using var display = DisplayFactory.Create(d, _log, _displayMirror, _time);
-        var presenter = new DisplayPresenter(display, this, Pairing, _time, _loggers.CreateLogger<DisplayPresenter>(),
+        presenter = new DisplayPresenter(display, this, Pairing, _time, _loggers.CreateLogger<DisplayPresenter>(),
             backlightTimeout: TimeSpan.FromSeconds(d.BacklightSeconds), ipAddress: NetworkAddress.Find,
             webUrl: Web is null ? null : NetworkAddress.WebUrl(Web.BoundUrl, NetworkAddress.Find()));
         using var button = GatewayButton.Open(_options.Button, presenter.ShortPress, presenter.LongPress, _log);
@@ -156,14 +169,13 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
 
     private async Task RunPipelineAsync(Task displayTask, CancellationToken ct)
     {
-
         using var uplinkStop = new CancellationTokenSource();
-        var uplink = Uplink?.RunAsync(uplinkStop.Token) ?? Task.CompletedTask;
+        var uplink = UplinkLoopAsync(uplinkStop.Token);
         try
         {
             await Supervision.RunAsync(
             [
-                new("poller", t => Poller.RunAsync(TimeSpan.FromSeconds(_options.PollIntervalSeconds), t)),
+                new("poller", MeteringLoopAsync),
                 new("retention", RetentionLoopAsync),
                 new("claims", ClaimLoopAsync),
                 Supervision.Watch("uplink", uplink),
@@ -218,6 +230,111 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         return null;
     }
 
+    private (IReadOnlyList<MeterChannel>, ModbusBuses, MeterPoller) BuildMetering(IReadOnlyList<MeterOptions> meters)
+    {
+        var channels = meters.Select(m => new MeterChannel(m, RegisterMaps.Resolve(m.Map))).ToList();
+        var buses = new ModbusBuses(channels, _time);
+        var poller = new MeterPoller(channels, buses, Store, Signer, () => TimeStatusNow(), Metrics, _time, _loggers.CreateLogger<MeterPoller>())
+        {
+            CommitInterval = TimeSpan.FromSeconds(_options.Storage.CommitIntervalSeconds),
+        };
+        poller.Stored += _ => Uplink?.Notify();
+        poller.Stored += Factors.Add;
+        return (channels, buses, poller);
+    }
+
+    private MqttUplink? BuildUplink(MqttOptions mqtt)
+    {
+        if (string.IsNullOrEmpty(mqtt.Broker))
+            return null;
+        var uplink = new MqttUplink(mqtt, Store, Key.Address, _options.ChainId, Metrics, Boot, _loggers.CreateLogger<MqttUplink>());
+        uplink.Downlink += (topic, payload) => Factors.HandleOperatorMessage(topic[(topic.LastIndexOf('/') + 1)..], payload.Span);
+        return uplink;
+    }
+
+    /// <summary>A change saved by the local page: meters and uplink restart with the new settings, the rest is read where used.</summary>
+    private void Apply(AgentOptions updated)
+    {
+        _options = updated;
+        Cancel(_meteringCycle);
+        Cancel(_uplinkCycle);
+
+        static void Cancel(CancellationTokenSource? cycle)
+        {
+            try
+            {
+                cycle?.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // That cycle already ended; the loop checks the settings before its next one.
+            }
+        }
+    }
+
+    /// <summary>Polls until stopped; when the meters change, finishes the cycle, commits, and starts over with the new ones.</summary>
+    private async Task MeteringLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            var wanted = _options.Meters;
+            if (!SameMeters(Meters, wanted))
+            {
+                await _buses.DisposeAsync().ConfigureAwait(false);
+                (Meters, _buses, Poller) = BuildMetering(wanted);
+                LogMetersApplied(Meters.Count);
+            }
+            using var cycle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            _meteringCycle = cycle;
+            if (!ReferenceEquals(wanted, _options.Meters) && !SameMeters(Meters, _options.Meters))
+                continue;
+            await Poller.RunAsync(TimeSpan.FromSeconds(_options.PollIntervalSeconds), cycle.Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs the uplink until stopped; when its settings change, disconnects and connects with the new ones.</summary>
+    private async Task UplinkLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            var wanted = _options.Mqtt;
+            if (!SameMqtt(_uplinkOptions, wanted))
+            {
+                if (Uplink is { } old)
+                    await old.DisposeAsync().ConfigureAwait(false);
+                _uplinkOptions = wanted;
+                Uplink = BuildUplink(wanted);
+                LogUplinkApplied(string.IsNullOrEmpty(wanted.Broker) ? "(none)" : wanted.Broker);
+            }
+            using var cycle = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            _uplinkCycle = cycle;
+            if (!SameMqtt(_uplinkOptions, _options.Mqtt))
+                continue;
+            try
+            {
+                if (Uplink is { } uplink)
+                    await uplink.RunAsync(cycle.Token).ConfigureAwait(false);
+                else
+                    await Task.Delay(Timeout.Infinite, cycle.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    private static bool SameMeters(IReadOnlyList<MeterChannel> running, IReadOnlyList<MeterOptions> wanted) =>
+        running.Count == wanted.Count && running.Zip(wanted).All(p => SameMeter(p.First.Options, p.Second));
+
+    private static bool SameMeter(MeterOptions a, MeterOptions b) =>
+        a.Id == b.Id && a.Endpoint == b.Endpoint && a.Unit == b.Unit && a.Map == b.Map && a.Source == b.Source
+        && a.Clean == b.Clean && a.TimeoutMs == b.TimeoutMs && a.Record.SequenceEqual(b.Record);
+
+    private static bool SameMqtt(MqttOptions a, MqttOptions b) =>
+        a.Broker == b.Broker && a.Username == b.Username && a.Password == b.Password && a.CaFile == b.CaFile
+        && a.CertFile == b.CertFile && a.KeyFile == b.KeyFile && a.Protocol == b.Protocol
+        && a.BatchMaxRecords == b.BatchMaxRecords && a.BatchMaxDelayMs == b.BatchMaxDelayMs && a.MaxInFlight == b.MaxInFlight;
+
     public AgentStatus Current => new()
     {
         DeviceAddress = Key.Address,
@@ -232,6 +349,8 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         Pairing = Pairing.Status,
         TimeFromRtc = Clock.TimeFromRtc,
         Health = HealthStatus.Read(_options.DataDirectory, _options.Storage.MinFreeMegabytes),
+        LastReceiptAt = Uplink?.LastReceiptAt,
+        TimeZone = string.IsNullOrEmpty(_options.TimeZone) ? null : _options.TimeZone,
     };
 
     private MeterStatus MeterStatusOf(MeterChannel m)
@@ -391,6 +510,12 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Local page at {Url}")]
     private partial void LogWeb(string url);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Meters changed by setup: now polling {Count} meters")]
+    private partial void LogMetersApplied(int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Uplink changed by setup: now {Broker}")]
+    private partial void LogUplinkApplied(string broker);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Pruned {Count} confirmed records")]
     private partial void LogPruned(int count);

@@ -23,9 +23,11 @@ internal interface IPairingService
     PairingCode? CodeForDisplay();
 
     /// <summary>
-    /// Opens a (re-)pairing window: makes sure a code is live and shown on the display. Returns the live code's
-    /// expiry (never the code), or null while locked. An existing live code is kept, so that repeated requests
-    /// cannot keep changing the code under the customer's eyes.
+    /// Asks for a (re-)pairing window. Unpaired, it opens at once: a code is live and shown on the display. Paired,
+    /// no request alone opens one: the gateway waits for a press of its button (<see cref="AwaitingPresence"/>,
+    /// <see cref="ConfirmPresence"/>); the owner's session confirms presence itself. Returns the live code's expiry
+    /// (never the code), or null when no window is open (locked, or awaiting the button). An existing live code is
+    /// kept, so that repeated requests cannot keep changing the code under the customer's eyes.
     /// </summary>
     DateTimeOffset? RequestCode();
 
@@ -61,7 +63,11 @@ internal sealed record PairingState(
     DateTimeOffset? PairedAt,
     DateTimeOffset? CodeExpiresAt,
     DateTimeOffset? LockedUntil,
-    int AttemptsLeft);
+    int AttemptsLeft)
+{
+    /// <summary>A re-pairing was asked for and waits for a press of the gateway's button.</summary>
+    public bool AwaitingPresence { get; init; }
+}
 
 /// <summary>How a pairing attempt ended.</summary>
 internal enum PairingResult
@@ -92,8 +98,14 @@ internal sealed record PairingOptions
     /// <summary>Wrong codes allowed before the lockout.</summary>
     public int MaxAttempts { get; init; } = 5;
 
-    /// <summary>How long attempts are refused after <see cref="MaxAttempts"/> wrong codes.</summary>
+    /// <summary>
+    /// How long attempts are refused after the first <see cref="MaxAttempts"/> wrong codes; each further lockout
+    /// (until a successful pairing) doubles it, up to <see cref="MaxLockout"/>.
+    /// </summary>
     public TimeSpan Lockout { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The longest lockout.</summary>
+    public TimeSpan MaxLockout { get; init; } = TimeSpan.FromDays(30);
 }
 
 /// <summary>Input limits shared by the service and the web page.</summary>

@@ -27,6 +27,12 @@ internal sealed record AgentStatus
 
     /// <summary>Disk and memory, for the alarms on the LCD; null when not measured.</summary>
     public HealthStatus? Health { get; init; }
+
+    /// <summary>When the ledger's last receipt arrived; null before the first.</summary>
+    public DateTimeOffset? LastReceiptAt { get; init; }
+
+    /// <summary>The IANA time zone the page shows local times in (<c>timeZone</c>); null: the gateway's own.</summary>
+    public string? TimeZone { get; init; }
 }
 
 /// <summary>One configured meter channel.</summary>

@@ -5,7 +5,7 @@ using MQTTnet.Server;
 namespace EdgeMeter.Agent.Sync;
 
 /// <summary>
-/// An MQTT broker in-process on loopback (MQTTnet.Server), for <c>edgemeter demo</c> when no broker is given.
+/// An MQTT broker in-process on loopback, 127.0.0.1 and [::1] only (MQTTnet.Server), for <c>edgemeter demo</c> when no broker is given.
 /// Persistent sessions so that the demo ledger and agent keep their QoS 1 messages across reconnects.
 /// </summary>
 internal sealed class EmbeddedBroker : IAsyncDisposable
@@ -28,7 +28,9 @@ internal sealed class EmbeddedBroker : IAsyncDisposable
             port = FreeLoopbackPort();
         var options = new MqttServerOptionsBuilder()
             .WithDefaultEndpoint()
+            // Loopback only, on both families: MQTTnet otherwise also listens on [::], open to the LAN without authentication.
             .WithDefaultEndpointBoundIPAddress(IPAddress.Loopback)
+            .WithDefaultEndpointBoundIPV6Address(IPAddress.IPv6Loopback)
             .WithDefaultEndpointPort(port)
             .WithPersistentSessions()
             .WithMaxPendingMessagesPerClient(100_000)

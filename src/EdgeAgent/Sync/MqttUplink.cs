@@ -61,6 +61,9 @@ internal sealed partial class MqttUplink : IAsyncDisposable
     /// <summary>The chain's confirmed balance from the last balance message.</summary>
     public decimal? ConfirmedBalance { get; private set; }
 
+    /// <summary>When the ledger's last receipt arrived; null before the first.</summary>
+    public DateTimeOffset? LastReceiptAt { get; private set; }
+
     /// <summary>Raised for every downlink message on events and params (payload bytes, topic); the factors layer checks signatures.</summary>
     public event Action<string, ReadOnlyMemory<byte>>? Downlink;
 
@@ -222,6 +225,7 @@ internal sealed partial class MqttUplink : IAsyncDisposable
 
     private void HandleReceipt(Receipt receipt)
     {
+        LastReceiptAt = DateTimeOffset.UtcNow;
         var newly = _store.Confirm(receipt.AcceptedThrough);
         _metrics.AddConfirmed(newly);
         lock (_gate)

@@ -11,10 +11,23 @@ namespace EdgeMeter.Agent.Web;
 /// </summary>
 internal static class StatusJson
 {
-    /// <summary>Writes the status object.</summary>
-    public static void WriteStatus(Utf8JsonWriter w, AgentStatus s, PairingState pairing)
+    /// <summary>Writes the owner's status object.</summary>
+    public static void WriteStatus(Utf8JsonWriter w, AgentStatus s, PairingState pairing, IReadOnlyList<(string Line1, string Line2)>? lcd = null)
     {
         w.WriteStartObject();
+        w.WriteBoolean("owner", true);
+        WriteNullable(w, "timeZone", s.TimeZone);
+        WriteNullable(w, "lastReceiptAt", s.LastReceiptAt);
+        w.WriteStartArray("lcd");
+        foreach (var (line1, line2) in lcd ?? [])
+        {
+            w.WriteStartArray();
+            w.WriteStringValue(line1);
+            w.WriteStringValue(line2);
+            w.WriteEndArray();
+        }
+
+        w.WriteEndArray();
         w.WriteString("deviceAddress", s.DeviceAddress);
         w.WriteString("version", s.Version);
         w.WriteString("timestamp", s.Timestamp);
@@ -95,18 +108,71 @@ internal static class StatusJson
         w.WriteEndObject();
 
         w.WritePropertyName("pairing");
-        WritePairing(w, pairing);
+        WritePairing(w, pairing, owner: true);
         w.WriteEndObject();
     }
 
-    /// <summary>Writes the pairing state object (never the code).</summary>
-    public static void WritePairing(Utf8JsonWriter w, PairingState p)
+    /// <summary>
+    /// The read-only summary a visitor sees without a session when the owner turned it on: live power and energy
+    /// per meter, the clean share and the balances; no addresses, counters, health or pairing details.
+    /// </summary>
+    public static void WriteSummary(Utf8JsonWriter w, AgentStatus s)
+    {
+        w.WriteStartObject();
+        w.WriteBoolean("owner", false);
+        WriteNullable(w, "timeZone", s.TimeZone);
+        w.WriteString("timestamp", s.Timestamp);
+        w.WritePropertyName("confirmedBalance");
+        if (s.ConfirmedBalance is { } balance)
+        {
+            w.WriteNumberValue(balance);
+        }
+        else
+        {
+            w.WriteNullValue();
+        }
+
+        w.WritePropertyName("provisional");
+        if (s.Provisional is { } p)
+        {
+            w.WriteStartObject();
+            w.WriteString("month", p.Month);
+            w.WriteNumber("cleanShare", p.CleanShare);
+            w.WriteNumber("totalTokens", p.TotalTokens);
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteNullValue();
+        }
+
+        w.WriteStartArray("meters");
+        foreach (var m in s.Meters)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", m.MeterId);
+            w.WriteString("source", SourceName(m.Source));
+            w.WriteBoolean("clean", m.Clean);
+            w.WriteBoolean("online", m.Online);
+            WriteNullable(w, "activePowerW", m.ActivePowerW);
+            WriteNullable(w, "energyKwh", m.EnergyKwh);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary>Writes the pairing state object (never the code); who the operator is only for the owner.</summary>
+    public static void WritePairing(Utf8JsonWriter w, PairingState p, bool owner = false)
     {
         w.WriteStartObject();
         w.WriteBoolean("paired", p.Paired);
-        WriteNullable(w, "operatorAddress", p.OperatorAddress);
-        WriteNullable(w, "label", p.Label);
-        WriteNullable(w, "pairedAt", p.PairedAt);
+        w.WriteBoolean("owner", owner);
+        WriteNullable(w, "operatorAddress", owner ? p.OperatorAddress : null);
+        WriteNullable(w, "label", owner ? p.Label : null);
+        WriteNullable(w, "pairedAt", owner ? p.PairedAt : null);
+        w.WriteBoolean("awaitingPresence", p.AwaitingPresence);
         w.WriteBoolean("codeActive", p.CodeExpiresAt is not null);
         WriteNullable(w, "codeExpiresAt", p.CodeExpiresAt);
         w.WriteBoolean("locked", p.LockedUntil is not null);

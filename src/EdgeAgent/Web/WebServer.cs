@@ -12,19 +12,25 @@ namespace EdgeMeter.Agent.Web;
 
 /// <summary>
 /// The gateway's local web page and JSON API on <see cref="HttpListener"/> (no ASP.NET: size and memory matter on
-/// the gateway). Routes: <c>GET /</c>, <c>GET /api/status</c>, <c>GET /healthz</c>, <c>GET|POST /api/pair</c>,
-/// <c>POST /api/pair/code</c>.
+/// the gateway). Public routes: <c>GET /</c>, <c>GET /healthz</c>, <c>GET|POST /api/pair</c>,
+/// <c>POST /api/pair/code</c>. Owner routes (a session cookie from a successful pairing): <c>GET /api/status</c>,
+/// <c>GET /api/session</c>, <c>POST /api/logout</c> and everything under <c>/api/setup/</c>.
 /// </summary>
 /// <remarks>
-/// Bound to loopback (the default) only requests whose Host header names loopback are served, which defeats DNS
-/// rebinding: a page from another site that re-points its name at 127.0.0.1 still sends its own name as Host.
-/// Bound to 0.0.0.0 (a device on the LAN) any Host is accepted. POSTs must be <c>application/json</c>, which a
-/// cross-site form cannot send without a CORS preflight that we never grant, and a foreign Origin is refused.
+/// Host hygiene defeats DNS rebinding (a page from another site that re-points its name at the gateway still sends
+/// its own name as Host): bound to loopback only loopback names are served; on a LAN binding only the gateway's own
+/// addresses, its host name, <c>hostname.local</c> and the names in <c>http.allowedHosts</c>. POSTs must be
+/// <c>application/json</c>, which a cross-site form cannot send without a CORS preflight that we never grant, a
+/// foreign Origin is refused, and every state-changing owner request carries the session's CSRF token in the
+/// <c>X-CSRF-Token</c> header.
 /// </remarks>
 internal sealed partial class WebServer : IAsyncDisposable
 {
     /// <summary>Largest request body accepted.</summary>
     public const int MaxBodyBytes = 4 * 1024;
+
+    /// <summary>Largest body of a certificate or key upload (PEM).</summary>
+    public const int MaxUploadBytes = 32 * 1024;
 
     private const int MaxConcurrentRequests = 8;
     private static readonly TimeSpan BodyReadTimeout = TimeSpan.FromSeconds(10);
@@ -33,6 +39,9 @@ internal sealed partial class WebServer : IAsyncDisposable
     private readonly Uri _url;
     private readonly IAgentStatusSource _status;
     private readonly IPairingService _pairing;
+    private readonly WebServerOptions _options;
+    private readonly OwnerSessions _sessions;
+    private readonly HostAllowList _hosts;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
@@ -50,9 +59,10 @@ internal sealed partial class WebServer : IAsyncDisposable
     /// <param name="status">The status snapshot the page shows.</param>
     /// <param name="pairing">The pairing flow.</param>
     /// <param name="logger">Startup, shutdown and failed requests.</param>
-    /// <param name="time">Clock for Retry-After; the pairing service's clock, <see cref="TimeProvider.System"/> when null.</param>
+    /// <param name="time">Clock for Retry-After and sessions; the pairing service's clock, <see cref="TimeProvider.System"/> when null.</param>
+    /// <param name="options">Allowed host names, the public summary switch, the setup service; defaults when null.</param>
     /// <exception cref="ArgumentException">The URL is not a plain http URL with a usable host.</exception>
-    public WebServer(Uri url, IAgentStatusSource status, IPairingService pairing, ILogger<WebServer> logger, TimeProvider? time = null)
+    public WebServer(Uri url, IAgentStatusSource status, IPairingService pairing, ILogger<WebServer> logger, TimeProvider? time = null, WebServerOptions? options = null)
     {
         _time = time ?? TimeProvider.System;
         ArgumentNullException.ThrowIfNull(url);
@@ -61,7 +71,13 @@ internal sealed partial class WebServer : IAsyncDisposable
         _status = status;
         _pairing = pairing;
         _logger = logger;
+        _options = options ?? new WebServerOptions();
+        _sessions = new OwnerSessions(_time, _options.SessionLifetime);
+        _hosts = new HostAllowList(_options.HostName ?? Dns.GetHostName(), _options.AllowedHosts, _time);
     }
+
+    /// <summary>The owner sessions (for tests: how many are live).</summary>
+    internal OwnerSessions Sessions => _sessions;
 
     /// <summary>The URL the server answers on, with the real port when 0 was asked for.</summary>
     /// <exception cref="InvalidOperationException">Before <see cref="StartAsync"/>.</exception>
@@ -108,7 +124,7 @@ internal sealed partial class WebServer : IAsyncDisposable
 
         var address = ResolveBindAddress(_url);
         bool any = address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any);
-        _loopbackOnly = IPAddress.IsLoopback(address);
+        _loopbackOnly = _options.LanHostRules is { } lan ? !lan : IPAddress.IsLoopback(address);
 
         // HttpListener cannot report the port it picked, so for port 0 we ask the OS for a free one first; another
         // process could take it in between, hence the retries.
@@ -273,42 +289,89 @@ internal sealed partial class WebServer : IAsyncDisposable
             response.Headers["X-Frame-Options"] = "DENY";
             response.Headers["Cross-Origin-Resource-Policy"] = "same-origin";
 
-            if (_loopbackOnly && !IsLoopbackHost(request.UserHostName, _port))
+            if (_loopbackOnly ? !IsLoopbackHost(request.UserHostName, _port) : !_hosts.Allows(request.UserHostName, _port))
             {
-                await WriteErrorAsync(response, HttpStatusCode.Forbidden, "host_not_allowed", "This gateway only answers to localhost.", token).ConfigureAwait(false);
+                await WriteErrorAsync(response, HttpStatusCode.Forbidden, "host_not_allowed", "This gateway does not answer to that host name.", token).ConfigureAwait(false);
                 return;
             }
 
             var path = request.Url?.AbsolutePath ?? "/";
             var method = request.HttpMethod;
+            var session = _sessions.Find(request.Cookies[OwnerSessions.CookieName]?.Value);
+            if (path.StartsWith("/api/setup/", StringComparison.Ordinal))
+            {
+                await SetupAsync(context, path, session, token).ConfigureAwait(false);
+                return;
+            }
+
             switch (path)
             {
                 case "/" or "/index.html" when method == "GET":
                     response.Headers["Content-Security-Policy"] = WebPage.ContentSecurityPolicy;
                     response.Headers["Cache-Control"] = "no-cache";
-                    await WriteAsync(response, HttpStatusCode.OK, "text/html; charset=utf-8", WebPage.Html, token).ConfigureAwait(false);
+                    response.Headers["Vary"] = "Accept-Language";
+                    await WriteAsync(response, HttpStatusCode.OK, "text/html; charset=utf-8", WebPage.Html(WebPage.PickLanguage(request.Headers["Accept-Language"])), token).ConfigureAwait(false);
                     break;
                 case "/healthz" when method == "GET":
                     response.Headers["Cache-Control"] = "no-store";
                     await WriteAsync(response, HttpStatusCode.OK, "text/plain; charset=utf-8", "ok\n"u8.ToArray(), token).ConfigureAwait(false);
                     break;
                 case "/api/status" when method == "GET":
-                    await WriteJsonAsync(response, HttpStatusCode.OK, w => StatusJson.WriteStatus(w, _status.Current, _pairing.GetState()), token).ConfigureAwait(false);
+                    if (session is not null)
+                    {
+                        await WriteJsonAsync(response, HttpStatusCode.OK, w => StatusJson.WriteStatus(w, _status.Current, _pairing.GetState(), _options.LcdMirror?.Invoke()), token).ConfigureAwait(false);
+                    }
+                    else if (_options.PublicSummary())
+                    {
+                        await WriteJsonAsync(response, HttpStatusCode.OK, w => StatusJson.WriteSummary(w, _status.Current), token).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await WriteErrorAsync(response, HttpStatusCode.Unauthorized, "login_required", "Pair with the gateway first.", token).ConfigureAwait(false);
+                    }
+
                     break;
                 case "/api/pair" when method == "GET":
-                    await WriteJsonAsync(response, HttpStatusCode.OK, w => StatusJson.WritePairing(w, _pairing.GetState()), token).ConfigureAwait(false);
+                    await WriteJsonAsync(response, HttpStatusCode.OK, w => StatusJson.WritePairing(w, _pairing.GetState(), owner: session is not null), token).ConfigureAwait(false);
                     break;
                 case "/api/pair" when method == "POST":
                     await PairAsync(context, token).ConfigureAwait(false);
                     break;
                 case "/api/pair/code" when method == "POST":
-                    await RequestCodeAsync(context, token).ConfigureAwait(false);
+                    await RequestCodeAsync(context, session, token).ConfigureAwait(false);
                     break;
-                case "/" or "/index.html" or "/healthz" or "/api/status" or "/api/pair":
-                    response.Headers["Allow"] = path == "/api/pair" ? "GET, POST" : "GET";
+                case "/api/session" when method == "GET":
+                    if (session is null)
+                    {
+                        await WriteErrorAsync(response, HttpStatusCode.Unauthorized, "login_required", "No owner session.", token).ConfigureAwait(false);
+                        break;
+                    }
+
+                    await WriteJsonAsync(response, HttpStatusCode.OK, w => WriteSession(w, session), token).ConfigureAwait(false);
+                    break;
+                case "/api/logout" when method == "POST":
+                    if (await RequireOwnerAsync(context, session, token).ConfigureAwait(false) is { } ending)
+                    {
+                        _sessions.End(ending);
+                        response.AppendHeader("Set-Cookie", $"{OwnerSessions.CookieName}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+                        await WriteJsonAsync(response, HttpStatusCode.OK, w =>
+                        {
+                            w.WriteStartObject();
+                            w.WriteString("result", "logged_out");
+                            w.WriteEndObject();
+                        }, token).ConfigureAwait(false);
+                    }
+
+                    break;
+                case "/" or "/index.html" or "/healthz" or "/api/status" or "/api/session":
+                    response.Headers["Allow"] = "GET";
                     await WriteErrorAsync(response, HttpStatusCode.MethodNotAllowed, "method_not_allowed", "Method not allowed.", token).ConfigureAwait(false);
                     break;
-                case "/api/pair/code":
+                case "/api/pair":
+                    response.Headers["Allow"] = "GET, POST";
+                    await WriteErrorAsync(response, HttpStatusCode.MethodNotAllowed, "method_not_allowed", "Method not allowed.", token).ConfigureAwait(false);
+                    break;
+                case "/api/pair/code" or "/api/logout":
                     response.Headers["Allow"] = "POST";
                     await WriteErrorAsync(response, HttpStatusCode.MethodNotAllowed, "method_not_allowed", "Method not allowed.", token).ConfigureAwait(false);
                     break;
@@ -381,12 +444,19 @@ internal sealed partial class WebServer : IAsyncDisposable
         switch (outcome.Result)
         {
             case PairingResult.Paired:
+                // A (re-)pairing is a new owner: every earlier session ends, this browser gets the only new one.
+                _sessions.EndAll();
+                var (cookie, session) = _sessions.Start();
+                response.AppendHeader("Set-Cookie",
+                    $"{OwnerSessions.CookieName}={cookie}; Path=/; Max-Age={(int)_sessions.Lifetime.TotalSeconds}; HttpOnly; SameSite=Strict");
                 await WriteJsonAsync(response, HttpStatusCode.OK, w =>
                 {
                     w.WriteStartObject();
                     w.WriteString("result", "paired");
+                    w.WriteString("csrf", session.CsrfToken);
+                    w.WriteString("sessionExpiresAt", session.ExpiresAt);
                     w.WritePropertyName("pairing");
-                    StatusJson.WritePairing(w, _pairing.GetState());
+                    StatusJson.WritePairing(w, _pairing.GetState(), owner: true);
                     w.WriteEndObject();
                 }, token).ConfigureAwait(false);
                 break;
@@ -415,15 +485,32 @@ internal sealed partial class WebServer : IAsyncDisposable
         }
     }
 
-    private async Task RequestCodeAsync(HttpListenerContext context, CancellationToken token)
+    private async Task RequestCodeAsync(HttpListenerContext context, OwnerSession? session, CancellationToken token)
     {
+        // The owner's session stands for presence (it began with a code read off the gateway); anyone else on a
+        // paired gateway must press its button. A session without the CSRF token counts as no session.
+        bool owner = session is not null && OwnerSessions.CsrfMatches(session, context.Request.Headers[CsrfHeader]);
         if (await ReadJsonBodyAsync(context, token).ConfigureAwait(false) is null)
         {
             return;
         }
 
-        if (_pairing.RequestCode() is null)
+        var opened = _pairing.RequestCode();
+        if (opened is null && owner && _pairing.AwaitingPresence)
         {
+            _pairing.ConfirmPresence();
+            opened = _pairing.RequestCode();
+        }
+
+        if (opened is null)
+        {
+            if (_pairing.AwaitingPresence)
+            {
+                await WriteErrorAsync(context.Response, HttpStatusCode.Forbidden, "presence_required",
+                    "Press the button on the gateway to show a new pairing code.", token).ConfigureAwait(false);
+                return;
+            }
+
             await WriteErrorAsync(context.Response, HttpStatusCode.TooManyRequests, "locked", "Too many wrong codes. Pairing is locked for a while.", token).ConfigureAwait(false);
             return;
         }
@@ -433,15 +520,48 @@ internal sealed partial class WebServer : IAsyncDisposable
             w.WriteStartObject();
             w.WriteString("result", "code_shown");
             w.WritePropertyName("pairing");
-            StatusJson.WritePairing(w, _pairing.GetState());
+            StatusJson.WritePairing(w, _pairing.GetState(), owner);
             w.WriteEndObject();
         }, token).ConfigureAwait(false);
+    }
+
+    /// <summary>The header that carries the session's CSRF token on every state-changing owner request.</summary>
+    public const string CsrfHeader = "X-CSRF-Token";
+
+    /// <summary>
+    /// The session, when the request has one and (for anything but GET) its CSRF token; otherwise writes 401 (no
+    /// session) or 403 (no or wrong token) and returns null.
+    /// </summary>
+    private async Task<OwnerSession?> RequireOwnerAsync(HttpListenerContext context, OwnerSession? session, CancellationToken token)
+    {
+        if (session is null)
+        {
+            await WriteErrorAsync(context.Response, HttpStatusCode.Unauthorized, "login_required", "Pair with the gateway first.", token).ConfigureAwait(false);
+            return null;
+        }
+
+        if (context.Request.HttpMethod != "GET" && !OwnerSessions.CsrfMatches(session, context.Request.Headers[CsrfHeader]))
+        {
+            await WriteErrorAsync(context.Response, HttpStatusCode.Forbidden, "csrf", "Missing or wrong X-CSRF-Token.", token).ConfigureAwait(false);
+            return null;
+        }
+
+        return session;
+    }
+
+    private static void WriteSession(Utf8JsonWriter w, OwnerSession session)
+    {
+        w.WriteStartObject();
+        w.WriteBoolean("owner", true);
+        w.WriteString("csrf", session.CsrfToken);
+        w.WriteString("expiresAt", session.ExpiresAt);
+        w.WriteEndObject();
     }
 
     /// <summary>
     /// Applies the POST rules and reads the body; on a violation writes the error response and returns null.
     /// </summary>
-    private async Task<byte[]?> ReadJsonBodyAsync(HttpListenerContext context, CancellationToken token)
+    private async Task<byte[]?> ReadJsonBodyAsync(HttpListenerContext context, CancellationToken token, int maxBytes = MaxBodyBytes)
     {
         var request = context.Request;
         var response = context.Response;
@@ -457,22 +577,22 @@ internal sealed partial class WebServer : IAsyncDisposable
             return null;
         }
 
-        if (request.ContentLength64 > MaxBodyBytes)
+        if (request.ContentLength64 > maxBytes)
         {
             response.KeepAlive = false;
-            await WriteErrorAsync(response, HttpStatusCode.RequestEntityTooLarge, "too_large", $"The body may have at most {MaxBodyBytes} bytes.", token).ConfigureAwait(false);
+            await WriteErrorAsync(response, HttpStatusCode.RequestEntityTooLarge, "too_large", $"The body may have at most {maxBytes} bytes.", token).ConfigureAwait(false);
             return null;
         }
 
         // Chunked bodies have no length up front: read one byte past the limit to tell "exactly full" from "too big".
-        var buffer = ArrayPool<byte>.Shared.Rent(MaxBodyBytes + 1);
+        var buffer = ArrayPool<byte>.Shared.Rent(maxBytes + 1);
         try
         {
             int total = 0;
             var stream = request.InputStream;
-            while (total <= MaxBodyBytes)
+            while (total <= maxBytes)
             {
-                var read = stream.ReadAsync(buffer.AsMemory(total, MaxBodyBytes + 1 - total), token).AsTask();
+                var read = stream.ReadAsync(buffer.AsMemory(total, maxBytes + 1 - total), token).AsTask();
                 int n;
                 try
                 {
@@ -493,10 +613,10 @@ internal sealed partial class WebServer : IAsyncDisposable
                 total += n;
             }
 
-            if (total > MaxBodyBytes)
+            if (total > maxBytes)
             {
                 response.KeepAlive = false;
-                await WriteErrorAsync(response, HttpStatusCode.RequestEntityTooLarge, "too_large", $"The body may have at most {MaxBodyBytes} bytes.", token).ConfigureAwait(false);
+                await WriteErrorAsync(response, HttpStatusCode.RequestEntityTooLarge, "too_large", $"The body may have at most {maxBytes} bytes.", token).ConfigureAwait(false);
                 return null;
             }
 

@@ -211,21 +211,135 @@ public sealed class FilePairingServiceTests : IDisposable
     }
 
     [Fact]
-    public void Re_pairing_needs_a_requested_code_and_replaces_the_operator()
+    public void Re_pairing_needs_a_request_and_a_button_press_and_replaces_the_operator()
     {
         var service = Create();
         service.TryPair(service.CodeForDisplay()!.Code, Operator, "old");
         const string second = "0x1111111111111111111111111111111111111111";
 
         Assert.Equal(PairingResult.NoActiveCode, service.TryPair("123456", second, "new").Result);
-        var expires = service.RequestCode();
-        Assert.Equal(Start + TimeSpan.FromMinutes(10), expires);
-        var code = service.CodeForDisplay()!;
-        Assert.Equal(expires, service.RequestCode());
-        Assert.Same(code, service.CodeForDisplay());
+        Assert.Null(service.RequestCode());
+        Assert.True(service.AwaitingPresence);
+        Assert.True(service.GetState().AwaitingPresence);
+        Assert.Null(service.CodeForDisplay());
 
+        service.ConfirmPresence();
+
+        var code = service.CodeForDisplay()!;
+        Assert.False(service.AwaitingPresence);
+        Assert.Equal(Start + TimeSpan.FromMinutes(10), code.ExpiresAt);
+        Assert.Equal(code.ExpiresAt, service.RequestCode());
+        Assert.Same(code, service.CodeForDisplay());
         Assert.Equal(PairingResult.Paired, service.TryPair(code.Code, second, "new").Result);
         Assert.Equal(second, Create().Status.OperatorAddress);
+    }
+
+    [Fact]
+    public void Paired_gateway_opens_no_window_on_requests_alone()
+    {
+        var service = Create();
+        service.TryPair(service.CodeForDisplay()!.Code, Operator, null);
+
+        for (int i = 0; i < 20; i++)
+        {
+            Assert.Null(service.RequestCode());
+        }
+
+        Assert.Null(service.CodeForDisplay());
+        Assert.Null(service.GetState().CodeExpiresAt);
+    }
+
+    [Fact]
+    public void Button_press_without_a_request_opens_nothing_and_a_request_expires()
+    {
+        var service = Create();
+        service.TryPair(service.CodeForDisplay()!.Code, Operator, null);
+
+        service.ConfirmPresence();
+        Assert.Null(service.CodeForDisplay());
+
+        service.RequestCode();
+        _time.Advance(TimeSpan.FromMinutes(10));
+        Assert.False(service.AwaitingPresence);
+        service.ConfirmPresence();
+        Assert.Null(service.CodeForDisplay());
+    }
+
+    [Fact]
+    public void Each_lockout_doubles_and_survives_a_restart()
+    {
+        var service = Create();
+        var expected = new[] { 15, 30, 60, 120 };
+        var at = Start;
+        foreach (var minutes in expected)
+        {
+            var code = service.CodeForDisplay()!;
+            PairingOutcome last = default;
+            for (int i = 0; i < 5; i++)
+            {
+                last = service.TryPair(WrongCode(code.Code), Operator, null);
+            }
+
+            Assert.Equal(new PairingOutcome(PairingResult.LockedOut, 0, at + TimeSpan.FromMinutes(minutes)), last);
+
+            // A restart (power cut) keeps the lockout and its count.
+            service = Create();
+            Assert.Equal(at + TimeSpan.FromMinutes(minutes), service.GetState().LockedUntil);
+            Assert.Equal(PairingResult.LockedOut, service.TryPair(code.Code, Operator, null).Result);
+            _time.Advance(TimeSpan.FromMinutes(minutes));
+            at += TimeSpan.FromMinutes(minutes);
+        }
+
+        // A successful pairing resets the doubling.
+        Assert.Equal(PairingResult.Paired, service.TryPair(service.CodeForDisplay()!.Code, Operator, null).Result);
+        service.RequestCode();
+        service.ConfirmPresence();
+        var fresh = service.CodeForDisplay()!;
+        PairingOutcome locked = default;
+        for (int i = 0; i < 5; i++)
+        {
+            locked = service.TryPair(WrongCode(fresh.Code), Operator, null);
+        }
+
+        Assert.Equal(at + TimeSpan.FromMinutes(15), locked.LockedUntil);
+    }
+
+    [Fact]
+    public void Wrong_codes_count_across_a_restart()
+    {
+        var service = Create();
+        var code = service.CodeForDisplay()!;
+        service.TryPair(WrongCode(code.Code), Operator, null);
+        service.TryPair(WrongCode(code.Code), Operator, null);
+
+        var restarted = Create();
+
+        Assert.Equal(3, restarted.GetState().AttemptsLeft);
+    }
+
+    [Fact]
+    public void Without_an_lcd_each_code_goes_to_the_log_once()
+    {
+        var log = new Support.ListLogger<FilePairingService>();
+        var service = new FilePairingService(_dir, _time, log) { LogCodes = true };
+
+        var code = service.CodeForDisplay()!;
+        service.CodeForDisplay();
+
+        var lines = log.Lines.Where(l => l.Contains("pairing code: ", StringComparison.Ordinal)).ToList();
+        Assert.Single(lines);
+        Assert.Contains($"pairing code: {code.Code} ", lines[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void With_an_lcd_no_code_is_logged()
+    {
+        var log = new Support.ListLogger<FilePairingService>();
+        var service = new FilePairingService(_dir, _time, log);
+
+        var code = service.CodeForDisplay()!;
+
+        Assert.DoesNotContain(log.Lines, l => l.Contains(code.Code, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -40,6 +40,15 @@ public sealed class WebServerTests : IAsyncLifetime
     private Task<HttpResponseMessage> PostJsonAsync(string path, string json, string contentType = "application/json") =>
         _http.PostAsync(path, new StringContent(json, Encoding.UTF8, new MediaTypeHeaderValue(contentType)));
 
+    /// <summary>Pairs through the API; the client keeps the session cookie and sends the CSRF token from then on.</summary>
+    private async Task LoginAsync()
+    {
+        using var paired = await PostJsonAsync("/api/pair", PairBody(_pairing.CodeForDisplay()!.Code));
+        Assert.Equal(HttpStatusCode.OK, paired.StatusCode);
+        using var doc = JsonDocument.Parse(await paired.Content.ReadAsStringAsync());
+        _http.DefaultRequestHeaders.Add(WebServer.CsrfHeader, doc.RootElement.GetProperty("csrf").GetString());
+    }
+
     private static string PairBody(string code, string op = Operator, string label = "Sunny Street") =>
         JsonSerializer.Serialize(new Dictionary<string, string> { ["code"] = code, ["operatorAddress"] = op, ["label"] = label });
 
@@ -53,6 +62,7 @@ public sealed class WebServerTests : IAsyncLifetime
     [Fact]
     public async Task Status_json_carries_balance_estimate_meters_counters_and_pairing()
     {
+        await LoginAsync();
         using var response = await _http.GetAsync("/api/status");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -77,13 +87,20 @@ public sealed class WebServerTests : IAsyncLifetime
         Assert.Equal("pv", meters[1].GetProperty("source").GetString());
         Assert.Equal(3120.25m, meters[1].GetProperty("energyKwh").GetDecimal());
         Assert.Equal(19, root.GetProperty("counters").GetProperty("outboxPending").GetInt64());
-        Assert.False(root.GetProperty("pairing").GetProperty("paired").GetBoolean());
+        Assert.True(root.GetProperty("pairing").GetProperty("paired").GetBoolean());
+        Assert.Equal(Operator, root.GetProperty("pairing").GetProperty("operatorAddress").GetString());
     }
 
     [Fact]
     public async Task Status_json_has_null_balance_and_estimate_before_data_and_never_the_pairing_code()
     {
         _status.Current = TestStatus.Household(balance: null) with { Provisional = null };
+        await LoginAsync();
+        using (var opened = await PostJsonAsync("/api/pair/code", "{}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, opened.StatusCode);
+        }
+
         var code = _pairing.CodeForDisplay()!.Code;
 
         var json = await _http.GetStringAsync("/api/status");
@@ -271,7 +288,7 @@ public sealed class WebServerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Re_pairing_needs_a_newly_requested_code()
+    public async Task Re_pairing_from_the_lan_needs_a_press_of_the_gateway_button()
     {
         _pairing.TryPair(_pairing.CodeForDisplay()!.Code, Operator, null);
 
@@ -279,9 +296,17 @@ public sealed class WebServerTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Conflict, noCode.StatusCode);
 
         using var requested = await PostJsonAsync("/api/pair/code", "{}");
-        Assert.Equal(HttpStatusCode.OK, requested.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, requested.StatusCode);
+        using (var doc = JsonDocument.Parse(await requested.Content.ReadAsStringAsync()))
+        {
+            Assert.Equal("presence_required", doc.RootElement.GetProperty("result").GetString());
+        }
+
+        Assert.Null(_pairing.CodeForDisplay());
+        Assert.True(_pairing.AwaitingPresence);
+
+        _pairing.ConfirmPresence();
         var code = _pairing.CodeForDisplay()!.Code;
-        Assert.DoesNotContain(code, await requested.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         using var paired = await PostJsonAsync("/api/pair", PairBody(code, "0x2222222222222222222222222222222222222222"));
         Assert.Equal(HttpStatusCode.OK, paired.StatusCode);
@@ -302,6 +327,7 @@ public sealed class WebServerTests : IAsyncLifetime
     [Fact]
     public async Task More_parallel_requests_than_handler_slots_are_all_answered()
     {
+        await LoginAsync();
         var responses = await Task.WhenAll(Enumerable.Range(0, 32).Select(_ => _http.GetAsync("/api/status")));
 
         Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));

@@ -38,7 +38,8 @@ public static class TestDependencies
         Peer.Libmodbus => ["/usr/bin/gcc", "/usr/include/modbus/modbus.h"],
         Peer.Socat => ["/usr/bin/socat"],
         Peer.Chromium => ["/usr/bin/chromium"],
-        Peer.NodePackages => ["/usr/bin/node", Path.Combine(Repo.Root, "tests", "interop-js", "node_modules", "ethers", "package.json")],
+        Peer.NodePackages => ["/usr/bin/node", Path.Combine(Repo.Root, "tests", "interop-js", "node_modules", "ethers", "package.json"),
+            Path.Combine(Repo.Root, "tests", "interop-js", "node_modules", "playwright-core", "package.json")],
         Peer.Arm64Toolchain =>
         [
             "/usr/bin/clang", "/usr/bin/qemu-aarch64", "/usr/aarch64-linux-gnu/lib/libc.so.6", "/usr/lib/aarch64-linux-gnu/libssl.so.3",

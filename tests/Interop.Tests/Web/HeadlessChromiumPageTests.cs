@@ -45,10 +45,13 @@ public sealed partial class HeadlessChromiumPageTests : IAsyncLifetime
         Pairing = new PairingStatus(false, null, null, null),
     };
 
+    private bool _publicSummary;
+
     public async Task InitializeAsync()
     {
         _pairing = new FilePairingService(_dir, TimeProvider.System, NullLogger<FilePairingService>.Instance);
-        _server = new WebServer(new Uri("http://127.0.0.1:0"), new Source(Status()), _pairing, NullLogger<WebServer>.Instance);
+        _server = new WebServer(new Uri("http://127.0.0.1:0"), new Source(Status()), _pairing, NullLogger<WebServer>.Instance, null,
+            new WebServerOptions { PublicSummary = () => _publicSummary });
         await _server.StartAsync(CancellationToken.None);
     }
 
@@ -59,51 +62,40 @@ public sealed partial class HeadlessChromiumPageTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Page_renders_confirmed_and_provisional_tokens_meters_and_pairing_after_the_script_ran()
+    public async Task Without_a_session_the_page_shows_only_pairing_and_never_the_code()
     {
         var code = _pairing.CodeForDisplay()!.Code;
 
         var dom = await RunChromiumAsync("--dump-dom", _server.BoundUrl.ToString());
 
-        Assert.Equal("1,234.5 tok", Text(dom, "balance"));
-        Assert.Equal("+12 tok", Text(dom, "prov-total"));
-        Assert.Equal("Month 2025-06", Text(dom, "prov-month"));
-        Assert.Equal("64 %", Text(dom, "f-clean"));
-        Assert.Equal("0.82", Text(dom, "f-demand"));
-        Assert.Equal("1.10", Text(dom, "f-supply"));
-        Assert.Equal("Uplink down", Text(dom, "uplink"));
-        Assert.Equal("0x90f8bf6a479f320ead074411a4b0e7944ea8c9c1", Text(dom, "device"));
         Assert.Equal("Not paired", Text(dom, "pair-state"));
-        Assert.Equal("19", Text(dom, "c-out"));
-        Assert.Contains("<div class=\"kw\">2.34 kW</div>", dom, StringComparison.Ordinal);
-        Assert.Contains("<div class=\"kw off\">offline</div>", dom, StringComparison.Ordinal);
-        Assert.StartsWith("Updated ", Text(dom, "updated"), StringComparison.Ordinal);
+        Assert.Equal("Enter the 6-digit code shown on the gateway display.", Text(dom, "pair-hint"));
         Assert.Matches("<form id=\"pair-form\" autocomplete=\"off\">", dom);
-        Assert.Contains("<dl id=\"pair-details\" hidden=\"\">", dom, StringComparison.Ordinal);
+        Assert.Contains("<div id=\"dashboard\" class=\"grid wide\" hidden=\"\">", dom, StringComparison.Ordinal);
+        Assert.Contains("<div id=\"owner-area\" class=\"grid wide\" hidden=\"\">", dom, StringComparison.Ordinal);
+        Assert.Equal("\u2014", Text(dom, "balance"));
         Assert.DoesNotContain(code, dom, StringComparison.Ordinal);
-
-        var shot = Environment.GetEnvironmentVariable("EDGEMETER_SCREENSHOT");
-        if (!string.IsNullOrEmpty(shot))
-        {
-            await RunChromiumAsync($"--screenshot={shot}", Environment.GetEnvironmentVariable("EDGEMETER_SCREENSHOT_SIZE") ?? "--window-size=412,900", _server.BoundUrl.ToString());
-        }
     }
 
     [Fact]
-    public async Task Paired_gateway_shows_operator_and_label_and_hides_the_form()
+    public async Task Public_summary_renders_power_balance_and_estimate_read_only_in_chinese()
     {
-        var outcome = _pairing.TryPair(_pairing.CodeForDisplay()!.Code, "0xABCDEF0123456789abcdef0123456789abcdef01", "<b>Sunny</b> Street");
-        Assert.Equal(PairingResult.Paired, outcome.Result);
+        _publicSummary = true;
 
-        var dom = await RunChromiumAsync("--dump-dom", _server.BoundUrl.ToString());
+        var dom = await RunChromiumAsync("--lang=zh-CN", "--accept-lang=zh-CN,zh", "--dump-dom", _server.BoundUrl.ToString());
 
-        // The label is user input: it must arrive as text, never as markup.
-        Assert.Equal("Paired with <b>Sunny</b> Street", Text(dom, "pair-state"));
-        Assert.DoesNotContain("<b>Sunny</b>", dom, StringComparison.Ordinal);
-        Assert.Equal("0xabcdef0123456789abcdef0123456789abcdef01", Text(dom, "op-addr"));
-        Assert.Contains("<form id=\"pair-form\" hidden=\"\"", dom, StringComparison.Ordinal);
-        Assert.Contains("<button id=\"repair\" class=\"link\" type=\"button\">", dom, StringComparison.Ordinal);
-        Assert.Contains("<dl id=\"pair-details\">", dom, StringComparison.Ordinal);
+        Assert.Contains("<html lang=\"zh-CN\">", dom, StringComparison.Ordinal);
+        Assert.Equal("1,234.5 代币", Text(dom, "balance"));
+        Assert.Equal("+12 代币", Text(dom, "prov-total"));
+        Assert.Equal("2025-06 月份", Text(dom, "prov-month"));
+        Assert.Equal("64 %", Text(dom, "clean-month"));
+        Assert.Equal("\u2014", Text(dom, "f-demand")); // the factors are the owner's
+        Assert.Contains("<div class=\"kw\" data-source=\"gridImport\">2.34 kW</div>", dom, StringComparison.Ordinal);
+        Assert.Contains("电网：购电中", dom, StringComparison.Ordinal);
+        Assert.Contains("<div id=\"dashboard\" class=\"grid wide\">", dom, StringComparison.Ordinal);
+        Assert.Contains("<div id=\"owner-area\" class=\"grid wide\" hidden=\"\">", dom, StringComparison.Ordinal);
+        Assert.Contains("<section class=\"card wide\" id=\"owner-only-health\" aria-labelledby=\"h-health\" hidden=\"\">", dom, StringComparison.Ordinal);
+        Assert.DoesNotContain("0x90f8bf6a479f320ead074411a4b0e7944ea8c9c1", dom, StringComparison.Ordinal);
     }
 
     private static string Text(string dom, string id)

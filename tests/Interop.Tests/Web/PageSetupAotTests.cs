@@ -1,0 +1,173 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using EdgeMeter.Agent.Web;
+using EdgeMeter.Interop.Tests.Support;
+using EdgeMeter.Protocols.Modbus;
+
+namespace EdgeMeter.Interop.Tests.Web;
+
+/// <summary>
+/// The local page of the Native AOT binary (<c>edgemeter demo</c>), driven in headless Chromium through Playwright
+/// (tests/interop-js/web-setup.mjs): pairing with the code from the log, a test read and a meter added through the
+/// page, the dashboard's values and balance, the lockout, and the same server's API refusals.
+/// </summary>
+[Collection(AotCollection.Name)]
+public sealed partial class PageSetupAotTests(AotBinaryFixture aot)
+{
+    private const string Operator = "0x1111111111111111111111111111111111111111";
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(150);
+    private static readonly string JsDir = Path.Combine(Repo.Root, "tests", "interop-js");
+
+    /// <summary>Starts the demo on a free loopback port and waits for the page and the pairing code in its log.</summary>
+    private async Task<(Background Demo, Uri Url, string Code)> StartDemoAsync()
+    {
+        var data = Directory.CreateTempSubdirectory("edgemeter-page-").FullName;
+        var demo = new Background(aot.Binary, ["demo", "--data", data, "--http", "http://127.0.0.1:0"]);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline && !demo.HasExited)
+        {
+            var log = demo.Output;
+            var url = LocalPage().Match(log);
+            var code = PairingCode().Match(log);
+            if (url.Success && code.Success)
+            {
+                return (demo, new Uri(url.Groups[1].Value), code.Groups[1].Value);
+            }
+
+            await Task.Delay(100);
+        }
+
+        var output = demo.Output;
+        await demo.DisposeAsync();
+        throw new InvalidOperationException("the demo showed no page URL and pairing code:\n" + output);
+    }
+
+    private static async Task<JsonElement> RunPageScriptAsync(params string[] args)
+    {
+        TestDependencies.Require(Peer.NodePackages);
+        TestDependencies.Require(Peer.Chromium);
+        var run = await Processes.RunAsync("node", [Path.Combine(JsDir, "web-setup.mjs"), .. args], Limit, JsDir);
+        Assert.True(run.ExitCode == 0, run.Out + run.Err);
+        using var doc = JsonDocument.Parse(run.Out);
+        return doc.RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task New_gateway_is_paired_from_the_log_code_a_meter_is_added_after_a_test_read_and_the_dashboard_shows_it_and_the_balance()
+    {
+        // A meter of our own (not the demo's), with values nobody else has.
+        var map = RegisterMapCatalog.LoadBuiltin("eastron-sdm630");
+        var bank = new ModbusRegisterBank();
+        bank.SetInputRegisters(0, new ushort[512]);
+        bank.SetQuantity(map, "active_power", 1234.5m);
+        bank.SetQuantity(map, "voltage_l1", 229.8m);
+        bank.SetQuantity(map, "import_active_energy", 4321000m);
+        await using var meter = new ModbusTcpServer(new IPEndPoint(IPAddress.Loopback, 0), new Dictionary<byte, ModbusRegisterBank> { [7] = bank });
+        meter.Start();
+        var (demo, url, code) = await StartDemoAsync();
+        await using var _ = demo;
+        var shots = Environment.GetEnvironmentVariable("EDGEMETER_SCREENSHOTS") ?? "";
+
+        var page = await RunPageScriptAsync("setup", url.ToString(), code, Operator, "127.0.0.1",
+            meter.LocalEndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "7", shots);
+
+        Assert.Equal(200, page.GetProperty("pair").GetProperty("status").GetInt32());
+        // The label is user input: it arrives as text, never as markup.
+        Assert.Equal("Paired with <b>阳光街</b>社区", page.GetProperty("pairState").GetString());
+        Assert.Equal(0, page.GetProperty("boldInjected").GetInt32());
+        var read = page.GetProperty("testRead");
+        Assert.Equal("1,234.5 W", read.GetProperty("active_power").GetString());
+        Assert.Equal("229.8 V", read.GetProperty("voltage_l1").GetString());
+        Assert.Equal("4,321,000 Wh", read.GetProperty("import_active_energy").GetString());
+        Assert.Equal(["grid-sdm630", "pv-sdm120"], page.GetProperty("metersBeforeSave").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["grid-sdm630", "pv-sdm120", "garage-wind"], page.GetProperty("metersAfterSave").EnumerateArray().Select(e => e.GetString()));
+        var row = page.GetProperty("health").EnumerateArray().Select(r => r.EnumerateArray().Select(c => c.GetString()).ToArray()).Single(r => r[0] == "garage-wind");
+        Assert.Equal(new[] { "garage-wind", "Wind", "online", "1.23 kW" }, row[..4].Select(c => c ?? ""));
+        Assert.Equal("1.23 kW", page.GetProperty("windPower").GetString());
+        Assert.Matches(@"^[1-9][\d,]* tokens$", page.GetProperty("balance").GetString());
+        Assert.Matches(@"^\+[\d,]+ tokens$", page.GetProperty("provisional").GetString());
+        Assert.Matches("^Grid: (importing|exporting|balanced)", page.GetProperty("gridLabel")[0].GetString());
+        Assert.Matches(@"^\d[\d,]*$", page.GetProperty("backlog").GetString());
+
+        // The page in Chinese: nothing English but units, addresses and identifiers (meter ids, register maps, ports).
+        var allowed = new Regex(@"^(kWh|kW|Wh|W|V|A|Hz|ms|MQTT|Modbus|Modbus TCP|DLMS/COSEM|TCP|RS-485|HDLC|OBIS|GMAC|CA|PEM|RTU|EdgeMeter|English|L[123])$");
+        var english = page.GetProperty("zhTexts").EnumerateArray()
+            .Where(t => t.GetProperty("cls").GetString() != "addr")
+            .SelectMany(t => Words().Matches(t.GetProperty("text").GetString()!).Select(m => m.Value))
+            .Where(w => !allowed.IsMatch(w))
+            .Distinct()
+            .ToList();
+        Assert.True(english.Count == 0, "English on the Chinese page: " + string.Join(", ", english));
+        Assert.Matches(@"^[1-9][\d,]* 代币$", page.GetProperty("zhBalance").GetString());
+        Assert.Contains(page.GetProperty("zhTexts").EnumerateArray(), t => t.GetProperty("text").GetString() == "实时功率");
+
+        // The configuration file on disk has the new meter, and the agent took it without a restart.
+        Assert.False(demo.HasExited, demo.Output);
+        Assert.Contains("Meters changed by setup: now polling 3 meters", demo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(code, page.ToString(), StringComparison.Ordinal);
+
+        // A paired gateway opens no pairing window for a request from the LAN.
+        using var stranger = new HttpClient { BaseAddress = url, Timeout = TimeSpan.FromSeconds(10) };
+        using var refused = await stranger.PostAsync("/api/pair/code", new StringContent("{}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("presence_required", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // One log line carried the code (no LCD in the demo), and pairing issued no other.
+        Assert.Single(PairingCode().Matches(demo.Output));
+    }
+
+    [Fact]
+    public async Task Five_wrong_codes_lock_pairing_and_the_sixth_is_refused_even_when_right()
+    {
+        var (demo, url, code) = await StartDemoAsync();
+        await using var _ = demo;
+
+        var page = await RunPageScriptAsync("lockout", url.ToString(), code, Operator);
+
+        var attempts = page.GetProperty("attempts").EnumerateArray().ToList();
+        Assert.Equal([403, 403, 403, 403, 429], attempts.Select(a => a.GetProperty("status").GetInt32()));
+        Assert.Equal("Wrong code. Attempts left: 4.", attempts[0].GetProperty("message").GetString());
+        Assert.Equal(429, page.GetProperty("sixth").GetProperty("status").GetInt32());
+        Assert.StartsWith("Too many wrong codes.", page.GetProperty("sixth").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.False(page.GetProperty("ownerArea").GetBoolean());
+        Assert.Contains("Pairing locked after 5 wrong codes", demo.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_setup_api_of_the_binary_refuses_without_a_session_and_a_rebinding_host()
+    {
+        var (demo, url, _) = await StartDemoAsync();
+        await using var __ = demo;
+        using var http = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = url, Timeout = TimeSpan.FromSeconds(10) };
+
+        foreach (var (method, path) in WebServer.SetupRoutes.Append(("GET", "/api/status")))
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), path);
+            if (method == "POST")
+            {
+                request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+                request.Headers.Add(WebServer.CsrfHeader, "guess");
+            }
+
+            using var response = await http.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{method} {path}: {response.StatusCode}");
+        }
+
+        using var rebound = new HttpRequestMessage(HttpMethod.Get, "/");
+        rebound.Headers.Host = $"rebind.attacker.example:{url.Port}";
+        using var refused = await http.SendAsync(rebound);
+        // On this loopback binding HttpListener itself turns a foreign Host away (404) before our check (403) would.
+        Assert.True(refused.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound, refused.StatusCode.ToString());
+        Assert.DoesNotContain("<html", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"Local page at (http://127\.0\.0\.1:\d+/)")]
+    private static partial Regex LocalPage();
+
+    [GeneratedRegex(@"pairing code: (\d{6})")]
+    private static partial Regex PairingCode();
+
+    [GeneratedRegex("[A-Za-z][A-Za-z0-9/.-]*")]
+    private static partial Regex Words();
+}
