@@ -31,6 +31,14 @@ internal sealed class AgentOptions
     public StorageOptions Storage { get; set; } = new();
 
     public FactorsOptions Factors { get; set; } = new();
+
+    public LedgerOptions Ledger { get; set; } = new();
+}
+
+internal sealed class LedgerOptions
+{
+    /// <summary>The ledger's address (0x + 40 hex): receipts and balances count only when signed by it.</summary>
+    public string? Address { get; set; }
 }
 
 internal sealed class FactorsOptions
