@@ -107,6 +107,31 @@ public static class ClaimCodec
     }
 
     /// <summary>
+    /// Recomputes a claim the way a ledger (or an auditor) does: every reading of the device with a sequence number in
+    /// the claim's span (<see cref="ClaimHeader.SequenceSpan"/>, all meters, not only the ranges it lists, so leaving a
+    /// meter out shows), accumulated into the claim's interval length, over the intervals before its
+    /// <see cref="ClaimHeader.Through"/>, with the parameters, events and carry in force at the verifier.
+    /// </summary>
+    /// <param name="claim">The claim's scope.</param>
+    /// <param name="readings">The device's readings in the span, in sequence order.</param>
+    /// <param name="p">The parameters in force.</param>
+    /// <param name="events">The events in force.</param>
+    /// <param name="congestionCarryIn">The carry out of the verifier's previous final claim of the device (0 before the first).</param>
+    public static TokenClaim Recompute(ClaimHeader claim, IEnumerable<EdgeMeter.Crypto.Records.ReadingRecord> readings, FactorParams p, IReadOnlyList<FactorEvent> events, decimal congestionCarryIn)
+    {
+        ArgumentNullException.ThrowIfNull(claim);
+        ArgumentNullException.ThrowIfNull(readings);
+        var (first, last) = claim.SequenceSpan;
+        var accumulator = new IntervalAccumulator(claim.IntervalMinutes);
+        foreach (var reading in readings)
+        {
+            if (reading.Device == claim.Device && reading.Sequence >= first && reading.Sequence <= last)
+                accumulator.Add(reading);
+        }
+        return accumulator.BuildClaimThrough(claim.Device, claim.Month, p, events, congestionCarryIn, claim.Through);
+    }
+
+    /// <summary>
     /// Compares a claim with the ledger's recomputation of it: null when they are the same bytes, else a reason that
     /// shows both totals and the first member that differs with both values.
     /// </summary>

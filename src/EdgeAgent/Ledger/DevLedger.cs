@@ -232,11 +232,9 @@ internal sealed partial class DevLedger : IAsyncDisposable
 
             var p = ParamsInForce(device);
             var events = EventsInForce(device);
-            var carryIn = _store.GetClaim(device, claim.Month.Previous().ToString()) is { Final: true, CarryOut: { } carry } ? carry : 0m;
-            var accumulator = new IntervalAccumulator(claim.IntervalMinutes);
-            foreach (var reading in first == 0 ? [] : _store.ReadReadings(device, first, last))
-                accumulator.Add(reading);
-            var recomputed = accumulator.BuildClaimThrough(device, claim.Month, p, events, carryIn, claim.Through);
+            // The carry flows from the newest earlier closed month the ledger judged (months without a claim pass it on).
+            var carryIn = _store.Claims(device).LastOrDefault(c => c.Final && c.CarryOut is not null && string.CompareOrdinal(c.Month, month) < 0)?.CarryOut ?? 0m;
+            var recomputed = ClaimCodec.Recompute(claim, first == 0 ? [] : _store.ReadReadings(device, first, last), p, events, carryIn);
             var mismatch = ClaimCodec.Compare(claim, recomputed);
             var row = new ClaimRow(device, month, recomputed.IsFinal, mismatch is null ? "accepted" : "rejected", claim.TotalTokens,
                 recomputed.Result.TotalTokens, mismatch, recomputed.Result.CongestionCarryOut, hash, System.Text.Encoding.UTF8.GetString(envelope));
