@@ -1,11 +1,13 @@
 using System.Security.Cryptography;
 using EdgeMeter.Crypto.Keys;
+using Org.BouncyCastle.Asn1.Sec;
 using Org.BouncyCastle.Asn1.X9;
 using Org.BouncyCastle.Crypto.Digests;
 using Org.BouncyCastle.Crypto.EC;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Crypto.Signers;
 using Org.BouncyCastle.Math;
+using Org.BouncyCastle.Security;
 using Org.BouncyCastle.X509;
 
 namespace EdgeMeter.Crypto.Ocmf;
@@ -17,7 +19,9 @@ namespace EdgeMeter.Crypto.Ocmf;
 public sealed class OcmfKey
 {
     private static readonly X9ECParameters Curve = CustomNamedCurves.GetByName("secp256r1");
-    private static readonly ECDomainParameters Domain = new(Curve.Curve, Curve.G, Curve.N, Curve.H);
+    // Named, so the SubjectPublicKeyInfo carries the curve's OID: RFC 5480 (2.1.1) forbids the explicit parameters
+    // (specifiedCurve) that an unnamed domain would write, and OCMF tools reject them.
+    private static readonly ECDomainParameters Domain = new ECNamedDomainParameters(SecObjectIdentifiers.SecP256r1, Curve);
 
     private readonly ECPrivateKeyParameters _private;
 
@@ -54,9 +58,30 @@ public sealed class OcmfKey
     /// <summary>The public key.</summary>
     public ECPublicKeyParameters PublicKey { get; }
 
-    /// <summary>The public key as DER SubjectPublicKeyInfo in hex, the form OCMF verifiers (Transparenzsoftware) take.</summary>
+    /// <summary>
+    /// The public key as DER SubjectPublicKeyInfo in hex, the form OCMF verifiers (Transparenzsoftware) take: algorithm
+    /// id-ecPublicKey with the named curve secp256r1 (RFC 5480), uncompressed point; 91 bytes.
+    /// </summary>
     public string PublicKeyDerHex =>
         Convert.ToHexStringLower(SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(PublicKey).GetDerEncoded());
+
+    /// <summary>
+    /// Reads a P-256 public key from DER SubjectPublicKeyInfo hex (what <see cref="PublicKeyDerHex"/> writes); false for
+    /// anything else.
+    /// </summary>
+    public static bool TryParsePublicKey(string derHex, out ECPublicKeyParameters? publicKey)
+    {
+        publicKey = null;
+        try
+        {
+            if (PublicKeyFactory.CreateKey(Convert.FromHexString(derHex)) is ECPublicKeyParameters ec && ec.Parameters.Curve.Equals(Curve.Curve))
+                publicKey = ec;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or IOException or InvalidCastException)
+        {
+        }
+        return publicKey is not null;
+    }
 
     /// <summary>ECDSA-secp256r1-SHA256 over <paramref name="data"/>; DER-encoded (r, s).</summary>
     public byte[] Sign(ReadOnlySpan<byte> data)

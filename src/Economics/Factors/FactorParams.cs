@@ -6,6 +6,17 @@ namespace EdgeMeter.Economics;
 /// </summary>
 public sealed record FactorParams
 {
+    /// <summary>
+    /// The development defaults, in force until the operator sends parameters (version 0: any signed set replaces
+    /// them): a consumer in UTC. Gateway and ledger take them from here, so both compute with the same set.
+    /// </summary>
+    public const string DevelopmentDefaultsJson = """
+        {"version":0,"timeZone":"UTC","role":"consumer","alpha":1,"beta":1,"gamma":1,"delta":0.01,
+         "efGridKgPerKwh":0.4,"f1":0.1,"f2":0.3,"mu":100,"lambda":100,"nMax":50,
+         "congestionSteps":[{"minKw":0.5,"factor":1},{"minKw":2,"factor":2}],
+         "congestionThreshold":1,"tokensPerCongestionThreshold":5}
+        """;
+
     /// <summary>Operator's version number of this parameter set; 0 when unversioned (a scenario file).</summary>
     public long Version { get; init; }
 

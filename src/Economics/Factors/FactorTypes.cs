@@ -81,6 +81,9 @@ public readonly record struct FactorMonth(int Year, int Month)
         return new FactorMonth(local.Year, local.Month);
     }
 
+    /// <summary>The month before.</summary>
+    public FactorMonth Previous() => Month == 1 ? new FactorMonth(Year - 1, 12) : new FactorMonth(Year, Month - 1);
+
     /// <summary>The following month.</summary>
     public FactorMonth Next() => Month == 12 ? new FactorMonth(Year + 1, 1) : new FactorMonth(Year, Month + 1);
 

@@ -312,14 +312,35 @@ public sealed class IntervalAccumulator
 
     /// <summary>
     /// Computes <paramref name="month"/> and wraps it in a claim listing the readings that fed the intervals it looked at
-    /// (the month, its 10-day baseline history and the fallback windows of its events).
+    /// (the month, its 10-day baseline history and the fallback windows of its events). The claim counts the complete
+    /// intervals (with <paramref name="includeCurrent"/>, also the one in progress); it is final once they reach the
+    /// end of the month.
     /// </summary>
     public TokenClaim BuildClaim(string device, FactorMonth month, FactorParams p, IReadOnlyList<FactorEvent> events, decimal congestionCarryIn = 0m, bool includeCurrent = false)
     {
         ArgumentNullException.ThrowIfNull(p);
+        long through;
+        lock (_gate)
+        {
+            through = _latestTicks == long.MinValue ? 0 : includeCurrent ? _latestTicks + 1 : Floor(CompleteBeforeTicks());
+        }
+        var monthEnd = month.Next().StartIn(p.TimeZone).UtcTicks;
+        return BuildClaimThrough(device, month, p, events, congestionCarryIn, new DateTimeOffset(Math.Clamp(through, DateTimeOffset.MinValue.UtcTicks, monthEnd), TimeSpan.Zero));
+    }
+
+    /// <summary>
+    /// The claim over the intervals that start before <paramref name="through"/> (at most the end of the month), however
+    /// complete they are: what a ledger recomputes from the readings a claim names, and what the gateway builds for a
+    /// closed month once its intervals are complete (<see cref="CompleteThrough"/>).
+    /// </summary>
+    public TokenClaim BuildClaimThrough(string device, FactorMonth month, FactorParams p, IReadOnlyList<FactorEvent> events, decimal congestionCarryIn, DateTimeOffset through)
+    {
+        ArgumentNullException.ThrowIfNull(p);
         ArgumentNullException.ThrowIfNull(events);
-        var result = Compute(month, p, events, congestionCarryIn, includeCurrent);
         var monthStart = month.StartIn(p.TimeZone);
+        var to = Math.Min(month.Next().StartIn(p.TimeZone).UtcTicks, through.UtcTicks);
+        var intervals = IntervalsBefore(to);
+        var result = FactorCalculator.Compute(month, p, intervals, events, congestionCarryIn);
         var from = monthStart.AddDays(-FactorCalculator.BaselineDays).UtcTicks;
         var windowTicks = FactorCalculator.WindowLengths * _intervalTicks;
         foreach (var b in result.Baselines)
@@ -330,8 +351,61 @@ public sealed class IntervalAccumulator
                 from = Math.Min(from, ev.Start.UtcTicks - windowTicks);
             }
         }
-        var to = month.Next().StartIn(p.TimeZone).UtcTicks;
-        return TokenClaim.Create(device, p, result, events, ReadingRanges(from, to), IntervalMinutes);
+        return TokenClaim.Create(device, p, result, events, ReadingRanges(from, to), IntervalMinutes,
+            new DateTimeOffset(to, TimeSpan.Zero), InputsHash(intervals, from, to));
+    }
+
+    /// <summary>
+    /// The instant up to which every interval is complete (see <see cref="CompleteIntervals"/>), on an interval edge;
+    /// null before any reading.
+    /// </summary>
+    public DateTimeOffset? CompleteThrough
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _latestTicks == long.MinValue ? null : new DateTimeOffset(Floor(CompleteBeforeTicks()), TimeSpan.Zero);
+            }
+        }
+    }
+
+    /// <summary>Every interval (complete or not) that starts before <paramref name="toUtcTicks"/>, oldest first.</summary>
+    public IReadOnlyList<ConsumptionInterval> IntervalsBefore(long toUtcTicks)
+    {
+        lock (_gate)
+        {
+            var list = new List<ConsumptionInterval>(_buckets.Count);
+            foreach (var (start, bucket) in _buckets)
+            {
+                if (start >= toUtcTicks)
+                {
+                    break;
+                }
+                list.Add(bucket.ToInterval(new DateTimeOffset(start, TimeSpan.Zero), IntervalMinutes));
+            }
+            return list;
+        }
+    }
+
+    /// <summary>
+    /// Hex SHA-256 over the intervals starting in [<paramref name="fromUtcTicks"/>, <paramref name="toUtcTicks"/>): one
+    /// line <c>start-ticks,minutes,elec,cleanElec,heat,cleanHeat</c> per interval, decimals in canonical text.
+    /// </summary>
+    public static string InputsHash(IReadOnlyList<ConsumptionInterval> intervals, long fromUtcTicks, long toUtcTicks)
+    {
+        ArgumentNullException.ThrowIfNull(intervals);
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var iv in intervals.OrderBy(i => i.Start.UtcTicks))
+        {
+            if (iv.Start.UtcTicks < fromUtcTicks || iv.Start.UtcTicks >= toUtcTicks)
+            {
+                continue;
+            }
+            sha.AppendData(System.Text.Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+                $"{iv.Start.UtcTicks},{iv.Minutes},{FactorDecimal.Format(iv.ElecKwh)},{FactorDecimal.Format(iv.CleanElecKwh)},{FactorDecimal.Format(iv.HeatKwh)},{FactorDecimal.Format(iv.CleanHeatKwh)}\n")));
+        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
     /// <summary>Per meter register, the first and last sequence number that fed intervals starting in [from, to) (UTC ticks).</summary>

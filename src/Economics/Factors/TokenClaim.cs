@@ -24,7 +24,7 @@ public sealed record TokenClaim
     public const string TypeName = "edgemeter.token-claim";
 
     /// <summary>Layout version of the canonical JSON; bump on any change of members or their order.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
     /// <summary>The claiming device's address (0x-prefixed lower-case hex).</summary>
     public required string Device { get; init; }
@@ -47,6 +47,21 @@ public sealed record TokenClaim
     /// <summary>Length of the accumulated intervals in minutes; null when the intervals came from elsewhere (a scenario).</summary>
     public int? IntervalMinutes { get; init; }
 
+    /// <summary>
+    /// Intervals starting before this instant are counted; null when the intervals came from elsewhere (a scenario).
+    /// A claim is final when it reaches the end of its month (<see cref="IsFinal"/>).
+    /// </summary>
+    public DateTimeOffset? Through { get; init; }
+
+    /// <summary>
+    /// Hex SHA-256 over the intervals the computation used (<see cref="IntervalAccumulator.InputsHash"/>); null when
+    /// the intervals came from elsewhere. Equal hashes mean both sides turned the readings into the same intervals.
+    /// </summary>
+    public string? InputsHash { get; init; }
+
+    /// <summary>Whether the claim covers its whole month (a closed month's final claim).</summary>
+    public bool IsFinal => Through is { } t && t >= Result.Month.Next().StartIn(TimeZoneInfo.FindSystemTimeZoneById(TimeZoneId));
+
     /// <summary>The readings the intervals were built from.</summary>
     public required IReadOnlyList<ReadingRange> Readings { get; init; }
 
@@ -63,8 +78,12 @@ public sealed record TokenClaim
         FactorResult result,
         IReadOnlyList<FactorEvent> events,
         IReadOnlyList<ReadingRange> readings,
-        int? intervalMinutes = null) => new()
+        int? intervalMinutes = null,
+        DateTimeOffset? through = null,
+        string? inputsHash = null) => new()
         {
+            Through = through,
+            InputsHash = inputsHash,
             Device = device,
             TimeZoneId = p.TimeZoneId,
             Role = p.Role,
@@ -106,6 +125,14 @@ public sealed record TokenClaim
             {
                 w.WriteNull("intervalMinutes");
             }
+            if (Through is { } through)
+            {
+                w.WriteString("through", Instant(through));
+            }
+            else
+            {
+                w.WriteNull("through");
+            }
 
             w.WriteStartArray("readings");
             foreach (var range in Readings.OrderBy(x => x.MeterId, StringComparer.Ordinal).ThenBy(x => x.Obis, StringComparer.Ordinal).ThenBy(x => x.FirstSequence))
@@ -133,6 +160,14 @@ public sealed record TokenClaim
 
             w.WriteString("congestionCarryIn", FactorDecimal.Format(r.CongestionCarryIn));
             w.WriteNumber("intervalCount", r.IntervalCount);
+            if (InputsHash is { } hash)
+            {
+                w.WriteString("inputsHash", hash);
+            }
+            else
+            {
+                w.WriteNull("inputsHash");
+            }
             w.WriteStartObject("energy");
             w.WriteString("elecKwh", FactorDecimal.Format(r.ElecKwh));
             w.WriteString("cleanElecKwh", FactorDecimal.Format(r.CleanElecKwh));

@@ -4,11 +4,15 @@ using System.Text.Json;
 
 namespace EdgeMeter.Economics;
 
-/// <summary>The ledger's balance message: <c>{"device","balance":"123","block":N}</c>; the balance is a decimal string.</summary>
+/// <summary>
+/// The ledger's balance message: <c>{"device","balance":"123","block":N,"provisional"?:"7","provisionalMonth"?:"YYYY-MM"}</c>;
+/// decimals as strings. <c>balance</c> counts closed months only (final claims the ledger recomputed and accepted);
+/// <c>provisional</c> is the running month's recomputed figure, shown apart. Sent signed by the ledger's key.
+/// </summary>
 public static class BalanceCodec
 {
     /// <summary>Encodes a balance message.</summary>
-    public static byte[] Encode(string device, decimal balance, long block)
+    public static byte[] Encode(string device, decimal balance, long block, decimal? provisional = null, string? provisionalMonth = null)
     {
         var buffer = new ArrayBufferWriter<byte>(128);
         using (var w = new Utf8JsonWriter(buffer))
@@ -17,6 +21,11 @@ public static class BalanceCodec
             w.WriteString("device", device);
             w.WriteString("balance", balance.ToString(CultureInfo.InvariantCulture));
             w.WriteNumber("block", block);
+            if (provisional is { } p)
+            {
+                w.WriteString("provisional", p.ToString(CultureInfo.InvariantCulture));
+                w.WriteString("provisionalMonth", provisionalMonth);
+            }
             w.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();

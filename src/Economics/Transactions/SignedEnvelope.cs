@@ -77,4 +77,18 @@ public static class SignedEnvelope
             return false;
         }
     }
+
+    /// <summary>Opens an envelope that must be signed by <paramref name="expectedSigner"/>; false with a reason otherwise.</summary>
+    public static bool TryOpenFrom(ReadOnlySpan<byte> envelope, string expectedSigner, out byte[] payload, out string reason)
+    {
+        if (!TryOpen(envelope, out payload, out var signer, out reason))
+            return false;
+        if (!string.Equals(signer, expectedSigner, StringComparison.OrdinalIgnoreCase))
+        {
+            payload = [];
+            reason = $"signed by {signer}, not by {expectedSigner}";
+            return false;
+        }
+        return true;
+    }
 }

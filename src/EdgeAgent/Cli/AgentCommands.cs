@@ -66,12 +66,13 @@ internal static class AgentCommands
         var data = new Option<string?>("--data") { Description = "Keep the demo's state (key, databases) here; default a fresh temporary folder." };
         var http = new Option<string>("--http") { Description = "URL of the local web page.", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var noLedger = new Option<bool>("--no-ledger") { Description = "Do not run the development ledger in-process (it runs elsewhere)." };
+        var ledgerAddress = new Option<string?>("--ledger-address") { Description = "With --no-ledger: the address of the ledger whose signed receipts and balances count (its log shows it)." };
         var backlog = new Option<int>("--backlog") { Description = "First fill the outbox with N signed readings, as if the uplink had been down; reports drainSeconds." };
         var lcd = LcdOption();
         var mqtt = new MqttCliOptions();
         var command = new Command("demo", "Run the whole path with simulated meters, an embedded broker and the development ledger.")
         {
-            exitAfter, data, http, noLedger, backlog, lcd,
+            exitAfter, data, http, noLedger, ledgerAddress, backlog, lcd,
         };
         mqtt.AddTo(command);
         command.SetAction(async (result, ct) =>
@@ -85,6 +86,11 @@ internal static class AgentCommands
             var external = mqtt.Read(result);
             if (result.GetValue(noLedger) && external is null)
                 throw new CliException("--no-ledger needs --broker: with the embedded broker nobody else could run the ledger", ExitCodes.BadInput);
+            var ledger = result.GetValue(ledgerAddress);
+            if (ledger is not null && !result.GetValue(noLedger))
+                throw new CliException("--ledger-address: only with --no-ledger (the in-process ledger's address is known)", ExitCodes.BadInput);
+            if (ledger is not null && !EdgeMeter.Crypto.Keys.EthereumAddress.TryParse(ledger, stackalloc byte[20]))
+                throw new CliException($"--ledger-address: must be 0x and 40 hex digits (got '{ledger}')", ExitCodes.BadInput);
             var url = result.GetValue(http)!;
             if (!Uri.TryCreate(url, UriKind.Absolute, out var u) || u.Scheme != "http")
                 throw new CliException($"--http: must be http://host:port (got '{url}')", ExitCodes.BadInput);
@@ -97,6 +103,7 @@ internal static class AgentCommands
                 ExitAfter = seconds is { } s ? TimeSpan.FromSeconds(s) : null,
                 ExternalBroker = external,
                 NoLedger = result.GetValue(noLedger),
+                LedgerAddress = ledger,
                 Backlog = n,
                 LcdTrace = LcdTrace(result.GetValue(lcd)),
             };

@@ -17,9 +17,10 @@ internal static class LedgerCommand
         var chainId = new Option<ulong>("--chain-id") { Description = "Chain id of the EIP-712 domain the ledger accepts.", DefaultValueFactory = _ => 31337 };
         var json = CliOutput.JsonOption();
         var mqtt = new MqttCliOptions();
+        var operatorAddress = new Option<string?>("--operator") { Description = "Address of the operator whose signed parameters and events the ledger takes; without it, the development defaults." };
         var command = new Command("ledger", "Run the development ledger (a single-node chain for development, demos and tests).")
         {
-            data, dump, chainId, json,
+            data, dump, chainId, json, operatorAddress,
         };
         mqtt.AddTo(command);
         command.SetAction(async (result, ct) =>
@@ -36,7 +37,10 @@ internal static class LedgerCommand
 
             var options = mqtt.Read(result) ?? throw new CliException("--broker: required (or --dump)", ExitCodes.BadInput);
             using var loggers = AgentLogging.CreateStderr();
-            var ledger = new DevLedger(options, dir, result.GetValue(chainId), loggers.CreateLogger<DevLedger>());
+            var op = result.GetValue(operatorAddress);
+            if (op is not null && !EdgeMeter.Crypto.Keys.EthereumAddress.TryParse(op, stackalloc byte[20]))
+                throw new CliException($"--operator: must be 0x and 40 hex digits (got '{op}')", ExitCodes.BadInput);
+            var ledger = new DevLedger(options, dir, result.GetValue(chainId), loggers.CreateLogger<DevLedger>(), op);
             await using (ledger.ConfigureAwait(false))
             {
                 await ledger.RunAsync(ct).ConfigureAwait(false);
@@ -72,6 +76,24 @@ internal static class LedgerCommand
                         w.WriteNumberValue(g);
                     w.WriteEndArray();
                     w.WriteNumber("balance", d.Balance);
+                    // Per month, the claimed and the recomputed figures, and the verdict.
+                    w.WriteStartArray("claims");
+                    foreach (var c in d.Claims)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("month", c.Month);
+                        w.WriteBoolean("final", c.Final);
+                        w.WriteString("status", c.Status);
+                        w.WriteNumber("claimed", c.Claimed);
+                        if (c.Recomputed is { } r)
+                            w.WriteNumber("recomputed", r);
+                        else
+                            w.WriteNull("recomputed");
+                        if (c.Reason is not null)
+                            w.WriteString("reason", c.Reason);
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
@@ -85,6 +107,11 @@ internal static class LedgerCommand
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{d.Device}  accepted {d.Accepted}  seq {d.Lowest}..{d.Highest}  gaps {(d.Gaps.Count == 0 ? "none" : string.Join(',', d.Gaps))}  duplicates {(d.Duplicates.Count == 0 ? "none" : string.Join(',', d.Duplicates))}  balance {d.Balance}"));
+            foreach (var c in d.Claims)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {c.Month} {(c.Final ? "final" : "running")} {c.Status}: claimed {c.Claimed}, recomputed {(c.Recomputed is { } r ? r.ToString(CultureInfo.InvariantCulture) : "-")}{(c.Reason is null ? "" : "  (" + c.Reason + ")")}"));
+            }
         }
     }
 }

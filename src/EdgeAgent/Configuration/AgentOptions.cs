@@ -38,6 +38,14 @@ internal sealed class AgentOptions
 
     /// <summary>IANA time zone the local page shows times in (<c>Europe/Berlin</c>); empty: the gateway's own.</summary>
     public string? TimeZone { get; set; }
+
+    public LedgerOptions Ledger { get; set; } = new();
+}
+
+internal sealed class LedgerOptions
+{
+    /// <summary>The ledger's address (0x + 40 hex): receipts and balances count only when signed by it.</summary>
+    public string? Address { get; set; }
 }
 
 internal sealed class FactorsOptions

@@ -58,6 +58,8 @@ internal static partial class AgentOptionsValidator
                 Fail($"{k}.source", $"unknown energy source {(int)m.Source}");
         }
 
+        if (!string.IsNullOrEmpty(o.Ledger.Address) && !EdgeMeter.Crypto.Keys.EthereumAddress.TryParse(o.Ledger.Address, stackalloc byte[20]))
+            Fail("ledger.address", $"must be 0x and 40 hex digits (got '{o.Ledger.Address}')");
         var q = o.Mqtt;
         if (!string.IsNullOrEmpty(q.Broker))
         {

@@ -18,6 +18,8 @@ internal sealed record DemoSettings
     public TimeSpan? ExitAfter { get; init; }
     public MqttOptions? ExternalBroker { get; init; }
     public bool NoLedger { get; init; }
+    /// <summary>With <see cref="NoLedger"/>: the external ledger's address (<c>--ledger-address</c>).</summary>
+    public string? LedgerAddress { get; init; }
     public int Backlog { get; init; }
     public ulong ChainId { get; init; } = 31337;
     public string? LcdTrace { get; init; }
@@ -83,6 +85,8 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
                 // The demo's day lasts a minute: one-minute intervals, the interval in progress counted, and a
                 // provisional claim every few seconds so the ledger's balance moves while you watch.
                 Factors = new FactorsOptions { IntervalMinutes = 1, IncludeCurrentInterval = true, ClaimEverySeconds = 5 },
+                // Receipts and balances count only when signed by this ledger: the in-process one, or --ledger-address.
+                Ledger = new LedgerOptions { Address = ledger?.Address ?? settings.LedgerAddress },
             };
             // The local page's setup edits this file, as it edits /etc/edgemeter/edgemeter.json on a gateway.
             var configPath = Path.Combine(dataDir, "edgemeter.json");

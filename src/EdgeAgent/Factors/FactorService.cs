@@ -21,19 +21,14 @@ internal sealed partial class FactorService
     public const string StateFile = "factor-state.json";
 
     /// <summary>Development defaults until the operator sends parameters; a consumer in UTC.</summary>
-    public const string DefaultParamsJson = """
-        {"version":0,"timeZone":"UTC","role":"consumer","alpha":1,"beta":1,"gamma":1,"delta":0.01,
-         "efGridKgPerKwh":0.4,"f1":0.1,"f2":0.3,"mu":100,"lambda":100,"nMax":50,
-         "congestionSteps":[{"minKw":0.5,"factor":1},{"minKw":2,"factor":2}],
-         "congestionThreshold":1,"tokensPerCongestionThreshold":5}
-        """;
+    public const string DefaultParamsJson = FactorParams.DevelopmentDefaultsJson;
 
     private readonly string _dataDirectory;
     private readonly Func<string?> _operatorAddress;
     private readonly ILogger<FactorService> _log;
     private readonly Lock _gate = new();
     private readonly List<FactorEvent> _events = [];
-    private byte[] _eventsJson = "[]"u8.ToArray();
+    private long _eventsVersion;
 
     public FactorService(string dataDirectory, int intervalMinutes, bool includeCurrentInterval, Func<string?> operatorAddress, ILogger<FactorService> log)
     {
@@ -61,10 +56,37 @@ internal sealed partial class FactorService
         var eventsPath = Path.Combine(dataDirectory, EventsFile);
         if (File.Exists(eventsPath))
         {
-            _eventsJson = File.ReadAllBytes(eventsPath);
-            _events.AddRange(FactorJson.ParseEvents(_eventsJson));
+            var saved = File.ReadAllBytes(eventsPath);
+            using var doc = System.Text.Json.JsonDocument.Parse(saved);
+            if (doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && doc.RootElement.TryGetProperty("events", out var list))
+            {
+                _eventsVersion = doc.RootElement.GetProperty("version").GetInt64();
+                _events.AddRange(FactorJson.ParseEvents(list, "events"));
+            }
+            else
+            {
+                _events.AddRange(FactorJson.ParseEvents(saved));
+            }
         }
     }
+
+    /// <summary>This device's address: operator messages must name it (or one of <see cref="Groups"/>).</summary>
+    public string Device { get; init; } = "";
+
+    /// <summary>The chain operator messages must name.</summary>
+    public ulong ChainId { get; init; }
+
+    /// <summary>The named device groups this gateway belongs to.</summary>
+    public IReadOnlyCollection<string> Groups { get; init; } = [];
+
+    /// <summary>Clock for the validity windows of operator messages.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// The congestion carry into the running month: the carry out of the last closed month's final claim (0 before
+    /// the first), so the carry flows from each month into the next.
+    /// </summary>
+    public decimal CongestionCarryIn { get; set; }
 
     public IntervalAccumulator Accumulator { get; }
 
@@ -101,14 +123,14 @@ internal sealed partial class FactorService
             Accumulator.Add(r.Record);
     }
 
-    public ProvisionalTokens? Provisional() => Accumulator.Provisional(Params, Events, now: null, includeCurrent: IncludeCurrentInterval);
+    public ProvisionalTokens? Provisional() => Accumulator.Provisional(Params, Events, CongestionCarryIn, now: null, includeCurrent: IncludeCurrentInterval);
 
     /// <summary>The claim for the month of <paramref name="at"/> (default: the newest reading), or null before any reading.</summary>
     public TokenClaim? BuildClaim(string device, DateTimeOffset? at = null)
     {
         if ((at ?? Accumulator.LatestReadingTime) is not { } when)
             return null;
-        return Accumulator.BuildClaim(device, FactorMonth.Of(when, Params.TimeZone), Params, Events, includeCurrent: IncludeCurrentInterval);
+        return Accumulator.BuildClaim(device, FactorMonth.Of(when, Params.TimeZone), Params, Events, CongestionCarryIn, includeCurrent: IncludeCurrentInterval);
     }
 
     /// <summary>
@@ -122,14 +144,13 @@ internal sealed partial class FactorService
             LogRejected(kind, "the gateway is not paired, so no operator key is known");
             return false;
         }
-        if (!SignedEnvelope.TryOpen(envelope, out var payload, out var signer, out var reason))
+        long inForce;
+        lock (_gate)
+            inForce = kind == "events" ? _eventsVersion : Params.Version;
+        if (!OperatorMessage.TryOpen(envelope, operatorAddress, ChainId, Device, Groups, Time.GetUtcNow(), inForce, out var payload, out var scope, out var reason))
         {
-            LogRejected(kind, reason);
-            return false;
-        }
-        if (!string.Equals(signer, operatorAddress, StringComparison.OrdinalIgnoreCase))
-        {
-            LogRejected(kind, $"signed by {signer}, not by the paired operator {operatorAddress}");
+            // The pairing's own wording for a stranger's signature.
+            LogRejected(kind, reason.StartsWith("signed by ", StringComparison.Ordinal) ? reason.Replace("by the operator", "by the paired operator", StringComparison.Ordinal) : reason);
             return false;
         }
         try
@@ -137,7 +158,7 @@ internal sealed partial class FactorService
             if (kind == "params")
                 return AcceptParams(payload);
             if (kind == "events")
-                return AcceptEvents(payload);
+                return AcceptEvents(payload, scope!.Version);
             LogRejected(kind, "unknown message kind");
             return false;
         }
@@ -153,12 +174,6 @@ internal sealed partial class FactorService
         var incoming = FactorJson.ParseParams(payload);
         lock (_gate)
         {
-            // A replayed older (or the same) version must not roll the parameters back.
-            if (incoming.Version <= Params.Version)
-            {
-                LogRejected("params", $"version {incoming.Version} is not newer than the current {Params.Version}");
-                return false;
-            }
             AtomicFile.Write(Path.Combine(_dataDirectory, ParamsFile), payload);
             Params = incoming;
         }
@@ -166,9 +181,9 @@ internal sealed partial class FactorService
         return true;
     }
 
-    private bool AcceptEvents(byte[] payload)
+    private bool AcceptEvents(byte[] payload, long version)
     {
-        var incoming = FactorJson.ParseEvents(payload);
+        var incoming = OperatorMessage.ReadEvents(payload);
         lock (_gate)
         {
             var added = 0;
@@ -179,10 +194,17 @@ internal sealed partial class FactorService
                 _events.Add(e);
                 added++;
             }
-            if (added == 0)
-                return true;
-            _eventsJson = FactorJson.WriteEvents(_events);
-            AtomicFile.Write(Path.Combine(_dataDirectory, EventsFile), _eventsJson);
+            _eventsVersion = version;
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+            using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+            {
+                w.WriteStartObject();
+                w.WriteNumber("version", version);
+                w.WritePropertyName("events");
+                w.WriteRawValue(FactorJson.WriteEvents(_events));
+                w.WriteEndObject();
+            }
+            AtomicFile.Write(Path.Combine(_dataDirectory, EventsFile), buffer.WrittenSpan);
             LogEventsAccepted(added, _events.Count);
         }
         return true;

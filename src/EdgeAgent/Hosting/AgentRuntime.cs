@@ -60,7 +60,17 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         Boot = BootCounter.Increment(options.DataDirectory);
         Pairing = new FilePairingService(options.DataDirectory, _time, loggers.CreateLogger<FilePairingService>());
         Factors = new FactorService(options.DataDirectory, options.Factors.IntervalMinutes, options.Factors.IncludeCurrentInterval,
-            () => Pairing.GetState().OperatorAddress, loggers.CreateLogger<FactorService>());
+            () => Pairing.GetState().OperatorAddress, loggers.CreateLogger<FactorService>())
+        {
+            Device = Key.Address,
+            ChainId = options.ChainId,
+            Time = _time,
+        };
+        ClaimOutbox = new ClaimOutbox(options.DataDirectory);
+        // The month's claims go through whichever uplink runs now (the page's setup may replace it).
+        Claims = new MonthlyClaims(Factors, ClaimOutbox, Key,
+            (claim, ct) => Uplink?.PublishClaimAsync(claim, ct) ?? throw new InvalidOperationException("no uplink is configured"),
+            _time, loggers.CreateLogger<MonthlyClaims>());
         Clock = clocks.Monitor;
         Clock.ClockJumped += (_, jump) => LogClockJump(jump.JumpMs, jump.BeforeMs, jump.AfterMs);
         Clock.StatusChanged += (_, status) => LogTimeStatus(status);
@@ -107,6 +117,12 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     public FilePairingService Pairing { get; }
 
     public FactorService Factors { get; }
+
+    /// <summary>The closed months' final claims, kept until the ledger's receipt.</summary>
+    public ClaimOutbox ClaimOutbox { get; }
+
+    /// <summary>Builds and sends the final claims; null without an uplink.</summary>
+    public MonthlyClaims Claims { get; }
 
     /// <summary>The local page, once started; null when <c>http.url</c> is empty.</summary>
     public WebServer? Web { get; private set; }
@@ -247,8 +263,13 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     {
         if (string.IsNullOrEmpty(mqtt.Broker))
             return null;
-        var uplink = new MqttUplink(mqtt, Store, Key.Address, _options.ChainId, Metrics, Boot, _loggers.CreateLogger<MqttUplink>());
+        var uplink = new MqttUplink(mqtt, Store, Key.Address, _options.ChainId, Metrics, Boot, _loggers.CreateLogger<MqttUplink>())
+        {
+            // Never learnt from the broker: only the configured (or the in-process) ledger's signature counts.
+            LedgerAddress = string.IsNullOrEmpty(_options.Ledger.Address) ? null : _options.Ledger.Address,
+        };
         uplink.Downlink += (topic, payload) => Factors.HandleOperatorMessage(topic[(topic.LastIndexOf('/') + 1)..], payload.Span);
+        uplink.ClaimReceiptReceived += Claims.OnReceipt;
         return uplink;
     }
 
@@ -394,33 +415,30 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     }
 
     /// <summary>
-    /// Sends the month's claim when the month (in the parameters' zone) turns, for the month that ended, and every
-    /// <see cref="FactorsOptions.ClaimEverySeconds"/> for the month so far. The ledger keeps the latest per month.
+    /// Every minute (and at start): stores the final claims of months that closed and sends what the ledger has not
+    /// receipted yet (<see cref="MonthlyClaims"/>); every <see cref="FactorsOptions.ClaimEverySeconds"/>, also a
+    /// claim for the running month, which the ledger shows as provisional.
     /// </summary>
     private async Task ClaimLoopAsync(CancellationToken ct)
     {
-        if (Uplink is null)
-            return;
+        // Runs without an uplink too: a month that closes is claimed and stored now, and sent once one is set up.
         var every = _options.Factors.ClaimEverySeconds > 0 ? TimeSpan.FromSeconds(_options.Factors.ClaimEverySeconds) : TimeSpan.FromMinutes(1);
         using var timer = new PeriodicTimer(every < TimeSpan.FromMinutes(1) ? every : TimeSpan.FromMinutes(1), _time);
-        FactorMonth? month = null;
         var lastSent = _time.GetUtcNow();
         try
         {
-            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            do
             {
-                if (Factors.Accumulator.LatestReadingTime is not { } latest)
-                    continue;
-                var now = FactorMonth.Of(latest, Factors.Params.TimeZone);
-                if (month is { } previous && previous != now)
-                    await SendClaimAsync(previous.StartIn(Factors.Params.TimeZone), ct).ConfigureAwait(false);
-                month = now;
-                if (_options.Factors.ClaimEverySeconds > 0 && _time.GetUtcNow() - lastSent >= every)
+                Claims.BuildDue();
+                if (Uplink is { Connected: true })
+                    await Claims.SendPendingAsync(ct).ConfigureAwait(false);
+                if (_options.Factors.ClaimEverySeconds > 0 && _time.GetUtcNow() - lastSent >= every && Factors.Accumulator.LatestReadingTime is { } latest)
                 {
                     lastSent = _time.GetUtcNow();
                     await SendClaimAsync(latest, ct).ConfigureAwait(false);
                 }
             }
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false));
         }
         catch (OperationCanceledException)
         {
@@ -486,6 +504,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
             await Uplink.DisposeAsync().ConfigureAwait(false);
         await _buses.DisposeAsync().ConfigureAwait(false);
         Store.Dispose();
+        ClaimOutbox.Dispose();
         Key.Dispose();
         Rtc?.Dispose();
     }

@@ -1,6 +1,8 @@
 using System.Buffers;
 using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Agent.Sync;
+using EdgeMeter.Crypto.Keys;
+using EdgeMeter.Crypto.Records;
 using EdgeMeter.Economics;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
@@ -14,6 +16,12 @@ namespace EdgeMeter.Agent.Ledger;
 /// balances. Messages are handled one at a time inside the MQTT callback, so the broker's acknowledgement follows
 /// the durable write: a crash before it means the broker delivers the transaction again.
 /// </summary>
+/// <remarks>
+/// Tokens follow from the readings, not from what a device says: every claim is recomputed with the economics library
+/// from the signed readings the ledger holds and the operator-signed parameters and events in force, and credited only
+/// when the recomputation gives the same claim. Receipts and balances are signed with the ledger's own key
+/// (<see cref="LedgerStore.KeyFileName"/>), whose address gateways are configured with.
+/// </remarks>
 internal sealed partial class DevLedger : IAsyncDisposable
 {
     private readonly MqttOptions _options;
@@ -22,22 +30,39 @@ internal sealed partial class DevLedger : IAsyncDisposable
     private readonly ILogger<DevLedger> _log;
     private readonly IMqttClient _client;
     private readonly Lock _gate = new();
+    private readonly IDeviceKey _key;
+    private readonly string? _operator;
+    private readonly TimeProvider _time;
 
-    public DevLedger(MqttOptions options, string dataDirectory, ulong chainId, ILogger<DevLedger> log)
+    /// <summary>Opens the ledger's store and key in <paramref name="dataDirectory"/> (the key is created on first start).</summary>
+    /// <param name="options">Broker connection.</param>
+    /// <param name="dataDirectory">Where <c>ledger.db</c> and <c>ledger.key</c> live.</param>
+    /// <param name="chainId">The chain id records and operator messages must name.</param>
+    /// <param name="log">Log sink.</param>
+    /// <param name="operatorAddress">Whose signature on parameters and events the ledger accepts; null: only the library's development defaults, no events.</param>
+    /// <param name="time">Clock for operator validity windows.</param>
+    public DevLedger(MqttOptions options, string dataDirectory, ulong chainId, ILogger<DevLedger> log, string? operatorAddress = null, TimeProvider? time = null)
     {
         _options = options;
         _chainId = chainId;
         _log = log;
+        _operator = operatorAddress;
+        _time = time ?? TimeProvider.System;
         _store = new LedgerStore(dataDirectory);
+        _key = FileDeviceKey.LoadOrCreate(Path.Combine(dataDirectory, LedgerStore.KeyFileName));
         _client = new MqttClientFactory().CreateMqttClient();
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
     }
 
     public long Height => _store.Height;
 
+    /// <summary>The address of the key receipts and balances are signed with; gateways take it from their configuration.</summary>
+    public string Address => _key.Address;
+
     /// <summary>Connects and keeps the connection up until cancelled.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
+        LogAddress(Address);
         var attempt = 0;
         while (!ct.IsCancellationRequested)
         {
@@ -78,8 +103,10 @@ internal sealed partial class DevLedger : IAsyncDisposable
         await _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
             .WithTopicFilter(f => f.WithTopic(Topics.AllTx).WithAtLeastOnceQoS())
             .WithTopicFilter(f => f.WithTopic(Topics.AllClaims).WithAtLeastOnceQoS())
+            .WithTopicFilter(f => f.WithTopic(Topics.Root + "/+/params").WithAtLeastOnceQoS())
+            .WithTopicFilter(f => f.WithTopic(Topics.Root + "/+/events").WithAtLeastOnceQoS())
             .Build(), ct).ConfigureAwait(false);
-        LogConnected(_options.Broker, _store.Height);
+        LogConnected(_options.Broker, _store.Height, Address);
     }
 
     public IReadOnlyList<DeviceSummary> Summarise()
@@ -97,17 +124,36 @@ internal sealed partial class DevLedger : IAsyncDisposable
         var payload = e.ApplicationMessage.Payload.ToArray();
         if (topic == Topics.Tx(device))
         {
-            var (receipt, balance) = HandleTransaction(device, payload);
-            await PublishAsync(Topics.Receipt(device), TransactionCodec.EncodeReceipt(receipt), retain: false).ConfigureAwait(false);
-            if (balance is { } b)
-                await PublishAsync(Topics.Balance(device), BalanceCodec.Encode(device, b, _store.Height), retain: true).ConfigureAwait(false);
+            var (receipt, _) = HandleTransaction(device, payload);
+            await PublishAsync(Topics.Receipt(device), SignedEnvelope.Create(TransactionCodec.EncodeReceipt(receipt), _key), retain: false).ConfigureAwait(false);
+            // Readings a waiting claim named may have just arrived.
+            foreach (var verdict in RetryPendingClaims(device))
+                await PublishAsync(Topics.ClaimReceipt(device), SignedEnvelope.Create(verdict.Encode(), _key), retain: false).ConfigureAwait(false);
+            await PublishBalanceAsync(device).ConfigureAwait(false);
         }
         else if (topic == Topics.Claim(device))
         {
-            var balance = HandleClaim(device, payload);
-            if (balance is { } b)
-                await PublishAsync(Topics.Balance(device), BalanceCodec.Encode(device, b, _store.Height), retain: true).ConfigureAwait(false);
+            if (HandleClaim(device, payload) is { } verdict)
+            {
+                await PublishAsync(Topics.ClaimReceipt(device), SignedEnvelope.Create(verdict.Encode(), _key), retain: false).ConfigureAwait(false);
+                await PublishBalanceAsync(device).ConfigureAwait(false);
+            }
         }
+        else if (topic == Topics.Params(device) || topic == Topics.Events(device))
+        {
+            HandleOperatorMessage(device, topic[(topic.LastIndexOf('/') + 1)..], payload);
+        }
+    }
+
+    private Task PublishBalanceAsync(string device)
+    {
+        byte[] message;
+        lock (_gate)
+        {
+            var (confirmed, provisional, month) = _store.Balance(device);
+            message = BalanceCodec.Encode(device, confirmed, _store.Height, provisional, month);
+        }
+        return PublishAsync(Topics.Balance(device), SignedEnvelope.Create(message, _key), retain: true);
     }
 
     internal (Receipt Receipt, decimal? Balance) HandleTransaction(string device, byte[] payload)
@@ -136,7 +182,9 @@ internal sealed partial class DevLedger : IAsyncDisposable
                     Digest = result.Accepted[^1].Digest,
                     Accepted = state.Accepted + result.Accepted.Count,
                 };
-                block = _store.AppendBlock(tx.Id, state, result.Accepted, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+                var bySequence = tx.Records.ToDictionary(r => r.Record.Sequence, r => r.Record);
+                block = _store.AppendBlock(tx.Id, state, result.Accepted, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+                    seq => bySequence.GetValueOrDefault(seq));
             }
             if (result.Rejection is not null)
                 LogRejected(tx.Id, device, result.Rejection);
@@ -146,18 +194,133 @@ internal sealed partial class DevLedger : IAsyncDisposable
         }
     }
 
-    internal decimal? HandleClaim(string device, byte[] payload)
+    /// <summary>
+    /// Judges a signed claim: recomputes it from the readings the ledger holds over the sequence range it names, with
+    /// the parameters and events in force and the previous month's recomputed carry, and credits it only when the
+    /// recomputation is the same claim. Null when there is nothing to answer yet: the signature does not hold, or
+    /// the ledger does not hold all the readings (the claim waits and is judged when they arrive).
+    /// </summary>
+    internal ClaimReceipt? HandleClaim(string device, byte[] envelope)
     {
         lock (_gate)
         {
-            if (!ClaimCodec.TryVerify(payload, device, out var month, out var tokens, out var reason))
+            if (!ClaimCodec.TryVerify(envelope, device, out var claim, out var reason))
             {
-                LogClaimRejected(device, reason);
+                LogClaimRejected(device, "?", reason);
                 return null;
             }
-            return _store.ApplyClaim(device, month, tokens, System.Text.Encoding.UTF8.GetString(payload));
+            var month = claim!.Month.ToString();
+            var hash = ClaimReceipt.HashOf(claim.Payload);
+            var existing = _store.GetClaim(device, month);
+            if (existing is { Final: true, Status: "accepted" })
+            {
+                // A re-sent final claim (the receipt was lost) is answered again but never counted twice.
+                return existing.ClaimHash == hash
+                    ? new ClaimReceipt(device, month, hash, true, existing.Claimed, existing.Recomputed ?? 0, null)
+                    : Reject(claim, hash, existing.Recomputed ?? 0, $"{month} is closed: the ledger already credited another final claim for it");
+            }
+            var (first, last) = claim.SequenceSpan;
+            if (last > _store.GetDevice(device).Sequence)
+            {
+                _store.PutClaim(new ClaimRow(device, month, false, "pending", claim.TotalTokens, null, $"waiting for readings through seq {last}", null, hash,
+                    System.Text.Encoding.UTF8.GetString(envelope)));
+                LogClaimWaiting(device, month, last);
+                return null;
+            }
+            if (claim.IntervalMinutes <= 0 || 1440 % claim.IntervalMinutes != 0)
+                return Reject(claim, hash, 0, "intervalMinutes: must divide a day");
+
+            var p = ParamsInForce(device);
+            var events = EventsInForce(device);
+            // The carry flows from the newest earlier closed month the ledger judged (months without a claim pass it on).
+            var carryIn = _store.Claims(device).LastOrDefault(c => c.Final && c.CarryOut is not null && string.CompareOrdinal(c.Month, month) < 0)?.CarryOut ?? 0m;
+            var recomputed = ClaimCodec.Recompute(claim, first == 0 ? [] : _store.ReadReadings(device, first, last), p, events, carryIn);
+            var mismatch = ClaimCodec.Compare(claim, recomputed);
+            var row = new ClaimRow(device, month, recomputed.IsFinal, mismatch is null ? "accepted" : "rejected", claim.TotalTokens,
+                recomputed.Result.TotalTokens, mismatch, recomputed.Result.CongestionCarryOut, hash, System.Text.Encoding.UTF8.GetString(envelope));
+            _store.PutClaim(row);
+            if (mismatch is not null)
+            {
+                LogClaimRejected(device, month, mismatch);
+                return new ClaimReceipt(device, month, hash, false, claim.TotalTokens, recomputed.Result.TotalTokens, mismatch);
+            }
+            LogClaimAccepted(device, month, recomputed.Result.TotalTokens, row.Final);
+            return new ClaimReceipt(device, month, hash, true, claim.TotalTokens, recomputed.Result.TotalTokens, null);
+        }
+
+        ClaimReceipt Reject(ClaimHeader claim, string hash, long recomputed, string why)
+        {
+            LogClaimRejected(device, claim.Month.ToString(), why);
+            return new ClaimReceipt(device, claim.Month.ToString(), hash, false, claim.TotalTokens, recomputed, why);
         }
     }
+
+    /// <summary>Judges the device's waiting claims again (after new readings arrived); the verdicts reached.</summary>
+    internal IReadOnlyList<ClaimReceipt> RetryPendingClaims(string device)
+    {
+        List<ClaimRow> pending;
+        lock (_gate)
+            pending = [.. _store.Claims(device).Where(c => c.Status == "pending")];
+        var verdicts = new List<ClaimReceipt>();
+        foreach (var row in pending)
+        {
+            if (HandleClaim(device, System.Text.Encoding.UTF8.GetBytes(row.Envelope)) is { } verdict)
+                verdicts.Add(verdict);
+        }
+        return verdicts;
+    }
+
+    /// <summary>
+    /// Takes operator parameters or events for a device when they are signed by the configured operator, for this
+    /// chain and device, within their window, with a newer version; anything else is refused and logged.
+    /// </summary>
+    internal bool HandleOperatorMessage(string device, string kind, byte[] envelope)
+    {
+        if (_operator is null)
+        {
+            LogOperatorRefused(kind, device, "the ledger has no operator address configured");
+            return false;
+        }
+        lock (_gate)
+        {
+            var inForce = _store.OperatorPayload(device, kind)?.Version ?? 0;
+            if (!OperatorMessage.TryOpen(envelope, _operator, _chainId, device, null, _time.GetUtcNow(), inForce, out var payload, out var scope, out var reason))
+            {
+                LogOperatorRefused(kind, device, reason);
+                return false;
+            }
+            try
+            {
+                if (kind == "params")
+                {
+                    FactorJson.ParseParams(payload);
+                    _store.PutOperatorPayload(device, kind, scope!.Version, payload);
+                }
+                else
+                {
+                    var merged = EventsInForce(device).ToList();
+                    foreach (var ev in OperatorMessage.ReadEvents(payload))
+                    {
+                        if (!merged.Any(x => x.Id == ev.Id))
+                            merged.Add(ev);
+                    }
+                    _store.PutOperatorPayload(device, kind, scope!.Version, FactorJson.WriteEvents(merged));
+                }
+            }
+            catch (FactorInputException e)
+            {
+                LogOperatorRefused(kind, device, e.Message);
+                return false;
+            }
+            return true;
+        }
+    }
+
+    private FactorParams ParamsInForce(string device) =>
+        FactorJson.ParseParams(_store.OperatorPayload(device, "params")?.Payload ?? System.Text.Encoding.UTF8.GetBytes(FactorParams.DevelopmentDefaultsJson));
+
+    private IReadOnlyList<FactorEvent> EventsInForce(string device) =>
+        _store.OperatorPayload(device, "events") is { } e ? FactorJson.ParseEvents(e.Payload) : [];
 
     private async Task PublishAsync(string topic, byte[] payload, bool retain)
     {
@@ -194,10 +357,23 @@ internal sealed partial class DevLedger : IAsyncDisposable
         _client.Dispose();
         lock (_gate)
             _store.Dispose();
+        _key.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Ledger connected to {Broker} at height {Height}")]
-    private partial void LogConnected(string broker, long height);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ledger connected to {Broker} at height {Height}; ledger address: {Address}")]
+    private partial void LogConnected(string broker, long height, string address);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "ledger address: {Address}")]
+    private partial void LogAddress(string address);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Claim for {Month} from {Device} waits for readings through seq {Through}")]
+    private partial void LogClaimWaiting(string device, string month, ulong through);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Credited claim for {Month} from {Device}: {Tokens} tokens (final {Final})")]
+    private partial void LogClaimAccepted(string device, string month, long tokens, bool final);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused operator {Kind} for {Device}: {Reason}")]
+    private partial void LogOperatorRefused(string kind, string device, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ledger connection down: {Reason}")]
     private partial void LogDown(string reason);
@@ -208,6 +384,6 @@ internal sealed partial class DevLedger : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected tx {TxId} from {Device}: {Reason}")]
     private partial void LogRejected(string txId, string device, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected claim from {Device}: {Reason}")]
-    private partial void LogClaimRejected(string device, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected claim for {Month} from {Device}: {Reason}")]
+    private partial void LogClaimRejected(string device, string month, string reason);
 }

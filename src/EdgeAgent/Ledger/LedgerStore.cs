@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using EdgeMeter.Crypto.Records;
 using LiteDB;
 using EdgeMeter.Economics;
 
@@ -11,7 +12,17 @@ internal sealed record DeviceState(string Device, ulong Sequence, byte[] Digest,
 internal sealed record LedgerRecord(string Device, ulong Sequence, byte[] Digest, string TxId, long Block);
 
 /// <summary>Per-device summary for <c>ledger --dump</c>, computed from the stored records themselves.</summary>
-internal sealed record DeviceSummary(string Device, long Accepted, ulong Lowest, ulong Highest, IReadOnlyList<ulong> Gaps, IReadOnlyList<ulong> Duplicates, decimal Balance);
+internal sealed record DeviceSummary(string Device, long Accepted, ulong Lowest, ulong Highest, IReadOnlyList<ulong> Gaps, IReadOnlyList<ulong> Duplicates, decimal Balance)
+{
+    /// <summary>Per month, the claimed and the recomputed figures.</summary>
+    public IReadOnlyList<ClaimRow> Claims { get; init; } = [];
+}
+
+/// <summary>
+/// A device's claim for a month as the ledger judged it. <see cref="Status"/> is <c>accepted</c>, <c>rejected</c> or
+/// <c>pending</c> (the ledger does not hold all the readings the claim names yet).
+/// </summary>
+internal sealed record ClaimRow(string Device, string Month, bool Final, string Status, long Claimed, long? Recomputed, string? Reason, decimal? CarryOut, string ClaimHash, string Envelope);
 
 /// <summary>
 /// The development ledger's storage: device states, accepted records and hash-linked blocks, in one LiteDB file
@@ -22,11 +33,15 @@ internal sealed class LedgerStore : IDisposable
 {
     public const string FileName = "ledger.db";
 
+    /// <summary>The ledger's signing key, next to its database.</summary>
+    public const string KeyFileName = "ledger.key";
+
     private readonly LiteDatabase _db;
     private readonly ILiteCollection<BsonDocument> _devices;
     private readonly ILiteCollection<BsonDocument> _records;
     private readonly ILiteCollection<BsonDocument> _blocks;
     private readonly ILiteCollection<BsonDocument> _claims;
+    private readonly ILiteCollection<BsonDocument> _operator;
 
     public LedgerStore(string dataDirectory)
     {
@@ -36,6 +51,7 @@ internal sealed class LedgerStore : IDisposable
         _records = _db.GetCollection("records");
         _blocks = _db.GetCollection("blocks");
         _claims = _db.GetCollection("claims");
+        _operator = _db.GetCollection("operator");
         _records.EnsureIndex("dev");
         Height = _blocks.Count() == 0 ? 0 : _blocks.Max("_id").AsInt64;
         var last = Height == 0 ? null : _blocks.FindById(Height);
@@ -59,7 +75,12 @@ internal sealed class LedgerStore : IDisposable
         _records.FindById(RecordId(device, sequence))?["h"].AsBinary;
 
     /// <summary>Appends a block holding <paramref name="accepted"/> and moves the device state, in one transaction.</summary>
-    public long AppendBlock(string txId, DeviceState newState, IReadOnlyList<(ulong Sequence, byte[] Digest)> accepted, long timeMs)
+    /// <param name="txId">The transaction's id.</param>
+    /// <param name="newState">The device state after it.</param>
+    /// <param name="accepted">Sequence numbers and digests of the accepted records.</param>
+    /// <param name="timeMs">Block time.</param>
+    /// <param name="content">The accepted records themselves, kept so that claims can be recomputed from them.</param>
+    public long AppendBlock(string txId, DeviceState newState, IReadOnlyList<(ulong Sequence, byte[] Digest)> accepted, long timeMs, Func<ulong, ReadingRecord?>? content = null)
     {
         var height = Height + 1;
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -79,6 +100,7 @@ internal sealed class LedgerStore : IDisposable
                 ["seq"] = (long)a.Sequence,
                 ["h"] = a.Digest,
                 ["b"] = height,
+                ["msg"] = content?.Invoke(a.Sequence) is { } record ? MessageJson(record) : BsonValue.Null,
             }), accepted.Count);
             _blocks.Insert(new BsonDocument
             {
@@ -104,23 +126,51 @@ internal sealed class LedgerStore : IDisposable
         return height;
     }
 
-    /// <summary>Records a claim (the latest per device and month replaces earlier ones) and recomputes the balance.</summary>
-    public decimal ApplyClaim(string device, string month, long totalTokens, string claimJson)
+    /// <summary>The records a device holds with sequence numbers in [<paramref name="first"/>, <paramref name="last"/>], in order.</summary>
+    public IReadOnlyList<ReadingRecord> ReadReadings(string device, ulong first, ulong last)
+    {
+        var list = new List<ReadingRecord>();
+        foreach (var doc in _records.Find(Query.Between("_id", RecordId(device, first), RecordId(device, last))))
+        {
+            if (doc["msg"].IsString)
+            {
+                using var json = System.Text.Json.JsonDocument.Parse(doc["msg"].AsString);
+                list.Add(ReadingJson.ReadMessage(json.RootElement));
+            }
+        }
+        list.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
+        return list;
+    }
+
+    /// <summary>The claim the ledger holds for a device and month, or null.</summary>
+    public ClaimRow? GetClaim(string device, string month) => _claims.FindById(device + ":" + month) is { } d ? ClaimOf(d) : null;
+
+    /// <summary>A device's claims, by month.</summary>
+    public IReadOnlyList<ClaimRow> Claims(string device) =>
+        [.. _claims.Find(Query.EQ("dev", device)).Select(ClaimOf).OrderBy(c => c.Month, StringComparer.Ordinal)];
+
+    /// <summary>Stores a claim verdict (replacing the month's earlier one) and moves the balance, in one transaction.</summary>
+    public decimal PutClaim(ClaimRow row)
     {
         _db.BeginTrans();
         try
         {
             _claims.Upsert(new BsonDocument
             {
-                ["_id"] = device + ":" + month,
-                ["dev"] = device,
-                ["month"] = month,
-                ["tokens"] = totalTokens,
-                ["json"] = claimJson,
+                ["_id"] = row.Device + ":" + row.Month,
+                ["dev"] = row.Device,
+                ["month"] = row.Month,
+                ["final"] = row.Final,
+                ["status"] = row.Status,
+                ["tokens"] = row.Claimed,
+                ["recomputed"] = row.Recomputed is { } r ? r : BsonValue.Null,
+                ["reason"] = row.Reason ?? (BsonValue)BsonValue.Null,
+                ["carryOut"] = row.CarryOut is { } c ? c : BsonValue.Null,
+                ["hash"] = row.ClaimHash,
+                ["json"] = row.Envelope,
             });
-            var balance = _claims.Find(Query.EQ("dev", device)).Sum(c => (decimal)c["tokens"].AsInt64);
-            var state = GetDevice(device) with { Balance = balance };
-            _devices.Upsert(DeviceDoc(state));
+            var balance = Balance(row.Device).Confirmed;
+            _devices.Upsert(DeviceDoc(GetDevice(row.Device) with { Balance = balance }));
             _db.Commit();
             return balance;
         }
@@ -129,6 +179,46 @@ internal sealed class LedgerStore : IDisposable
             _db.Rollback();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The confirmed balance (recomputed totals of the accepted final claims: closed months only) and, apart, the
+    /// recomputed total of the newest accepted claim for a month not yet closed.
+    /// </summary>
+    public (decimal Confirmed, decimal? Provisional, string? ProvisionalMonth) Balance(string device)
+    {
+        var claims = Claims(device);
+        var confirmed = claims.Where(c => c.Final && c.Status == "accepted").Sum(c => (decimal)(c.Recomputed ?? 0));
+        var running = claims.LastOrDefault(c => !c.Final && c.Status == "accepted");
+        return running is null ? (confirmed, null, null) : (confirmed, running.Recomputed, running.Month);
+    }
+
+    /// <summary>The operator payload of <paramref name="kind"/> (params, events) in force for a device, or null.</summary>
+    public (long Version, byte[] Payload)? OperatorPayload(string device, string kind) =>
+        _operator.FindById(device + ":" + kind) is { } d ? (d["v"].AsInt64, d["p"].AsBinary) : null;
+
+    /// <summary>Stores the operator payload now in force for a device.</summary>
+    public void PutOperatorPayload(string device, string kind, long version, byte[] payload) =>
+        _operator.Upsert(new BsonDocument { ["_id"] = device + ":" + kind, ["v"] = version, ["p"] = payload });
+
+    private static ClaimRow ClaimOf(BsonDocument d) => new(
+        d["dev"].AsString,
+        d["month"].AsString,
+        d["final"].AsBoolean,
+        d["status"].AsString,
+        d["tokens"].AsInt64,
+        d["recomputed"].IsNull ? null : d["recomputed"].AsInt64,
+        d["reason"].IsNull ? null : d["reason"].AsString,
+        d["carryOut"].IsNull ? null : d["carryOut"].AsDecimal,
+        d["hash"].AsString,
+        d["json"].AsString);
+
+    private static string MessageJson(ReadingRecord record)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+            ReadingJson.WriteMessage(w, record);
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     public IReadOnlyList<DeviceSummary> Summarise()
@@ -152,7 +242,10 @@ internal sealed class LedgerStore : IDisposable
                 for (ulong missing = 1; missing < seqs[0] && gaps.Count < 1000; missing++)
                     gaps.Add(missing);
             }
-            result.Add(new DeviceSummary(device, seqs.Count, seqs.Count > 0 ? seqs[0] : 0, seqs.Count > 0 ? seqs[^1] : 0, gaps, dups, dev["bal"].AsDecimal));
+            result.Add(new DeviceSummary(device, seqs.Count, seqs.Count > 0 ? seqs[0] : 0, seqs.Count > 0 ? seqs[^1] : 0, gaps, dups, dev["bal"].AsDecimal)
+            {
+                Claims = Claims(device),
+            });
         }
         return result;
     }

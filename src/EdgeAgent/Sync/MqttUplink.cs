@@ -39,6 +39,7 @@ internal sealed partial class MqttUplink : IAsyncDisposable
     private readonly SortedDictionary<ulong, (string TxId, DateTime SentAt)> _inFlight = new();
     private ulong _sentThrough;
     private volatile bool _flush;
+    private long _unverified;
 
     public MqttUplink(MqttOptions options, RecordStore store, string device, ulong chainId, PipelineMetrics metrics, BootCounter boot, ILogger<MqttUplink> log)
     {
@@ -58,11 +59,23 @@ internal sealed partial class MqttUplink : IAsyncDisposable
     /// <summary>The MQTT version of the current connection (5 unless the broker only speaks 3.1.1).</summary>
     public MQTTnet.Formatter.MqttProtocolVersion ProtocolVersion { get; private set; }
 
-    /// <summary>The chain's confirmed balance from the last balance message.</summary>
+    /// <summary>
+    /// The ledger's address (<c>ledger.address</c>, <c>demo --ledger-address</c>, or the in-process ledger's): receipts,
+    /// claim receipts and balances count only when signed by it. Never learnt from the broker. Null: none count.
+    /// </summary>
+    public string? LedgerAddress { get; set; }
+
+    /// <summary>The chain's confirmed balance (closed months) from the last verified balance message.</summary>
     public decimal? ConfirmedBalance { get; private set; }
 
     /// <summary>When the ledger's last receipt arrived; null before the first.</summary>
     public DateTimeOffset? LastReceiptAt { get; private set; }
+
+    /// <summary>Downlink messages on the receipt, claim-receipt and balance topics that were not signed by the ledger: ignored.</summary>
+    public long UnverifiedDownlinks => Interlocked.Read(ref _unverified);
+
+    /// <summary>Raised for every verified claim receipt.</summary>
+    public event Action<ClaimReceipt>? ClaimReceiptReceived;
 
     /// <summary>Raised for every downlink message on events and params (payload bytes, topic); the factors layer checks signatures.</summary>
     public event Action<string, ReadOnlyMemory<byte>>? Downlink;
@@ -124,6 +137,7 @@ internal sealed partial class MqttUplink : IAsyncDisposable
         var subscribe = new MqttClientSubscribeOptionsBuilder()
             .WithTopicFilter(f => f.WithTopic(Topics.Receipt(_device)).WithAtLeastOnceQoS())
             .WithTopicFilter(f => f.WithTopic(Topics.Balance(_device)).WithAtLeastOnceQoS())
+            .WithTopicFilter(f => f.WithTopic(Topics.ClaimReceipt(_device)).WithAtLeastOnceQoS())
             .WithTopicFilter(f => f.WithTopic(Topics.Events(_device)).WithAtLeastOnceQoS())
             .WithTopicFilter(f => f.WithTopic(Topics.Params(_device)).WithAtLeastOnceQoS())
             .Build();
@@ -210,17 +224,43 @@ internal sealed partial class MqttUplink : IAsyncDisposable
         try
         {
             if (topic == Topics.Receipt(_device))
-                HandleReceipt(TransactionCodec.DecodeReceipt(payload));
+            {
+                if (FromLedger(topic, payload) is { } receipt)
+                    HandleReceipt(TransactionCodec.DecodeReceipt(receipt));
+            }
             else if (topic == Topics.Balance(_device))
-                ConfirmedBalance = BalanceCodec.Decode(payload).Balance;
+            {
+                if (FromLedger(topic, payload) is { } balance && BalanceCodec.Decode(balance) is var b && b.Device == _device)
+                    ConfirmedBalance = b.Balance;
+            }
+            else if (topic == Topics.ClaimReceipt(_device))
+            {
+                if (FromLedger(topic, payload) is { } verdict && ClaimReceipt.Decode(verdict) is { } r && r.Device == _device)
+                    ClaimReceiptReceived?.Invoke(r);
+            }
             else
+            {
                 Downlink?.Invoke(topic, payload);
+            }
         }
         catch (FormatException ex)
         {
             LogBadDownlink(topic, ex.Message);
         }
         return Task.CompletedTask;
+    }
+
+    /// <summary>The payload of a message signed by the ledger; null (counted, logged) for anything else.</summary>
+    private byte[]? FromLedger(string topic, byte[] envelope)
+    {
+        string reason;
+        if (LedgerAddress is not { } ledger)
+            reason = "no ledger address is configured (ledger.address)";
+        else if (SignedEnvelope.TryOpenFrom(envelope, ledger, out var payload, out reason))
+            return payload;
+        Interlocked.Increment(ref _unverified);
+        LogUnverified(topic, reason);
+        return null;
     }
 
     private void HandleReceipt(Receipt receipt)
@@ -299,6 +339,9 @@ internal sealed partial class MqttUplink : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Ledger rejected transaction {TxId}: {Reason}; ledger holds through {Through}")]
     private partial void LogRejected(string txId, string reason, ulong through);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored a downlink message on {Topic} not signed by the ledger: {Reason}")]
+    private partial void LogUnverified(string topic, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored malformed downlink message on {Topic}: {Reason}")]
     private partial void LogBadDownlink(string topic, string reason);

@@ -19,6 +19,9 @@ internal static class Topics
     /// <summary>Downlink: the ledger's verdict on a transaction.</summary>
     public static string Receipt(string device) => $"{Root}/{device}/receipt";
 
+    /// <summary>Downlink: the ledger's signed verdict on a claim (<c>ClaimReceipt</c>).</summary>
+    public static string ClaimReceipt(string device) => $"{Root}/{device}/claim-receipt";
+
     /// <summary>Downlink: the chain's confirmed token balance (retained).</summary>
     public static string Balance(string device) => $"{Root}/{device}/balance";
 

@@ -11,6 +11,19 @@ public class OcmfWriterTests
     private static readonly OcmfContext Context = new("0x" + new string('a', 40), "GW-0001", "0.1.0");
 
     [Fact]
+    public void Public_key_is_written_with_the_named_curve_as_rfc_5480_requires()
+    {
+        var key = OcmfKey.FromSecret(TestRecords.Secret(0x21));
+        var q = key.PublicKey.Q.Normalize();
+
+        // SEQUENCE { SEQUENCE { id-ecPublicKey, secp256r1 }, BIT STRING 04 || X || Y }: no explicit curve parameters.
+        Assert.Equal(
+            "3059301306072a8648ce3d020106082a8648ce3d030107034200" + "04"
+            + Convert.ToHexStringLower(q.AffineXCoord.GetEncoded()) + Convert.ToHexStringLower(q.AffineYCoord.GetEncoded()),
+            key.PublicKeyDerHex);
+    }
+
+    [Fact]
     public void Formats_a_signed_ocmf_record_that_verifies_and_fails_when_altered()
     {
         var key = OcmfKey.FromSecret(TestRecords.Secret(0x21));

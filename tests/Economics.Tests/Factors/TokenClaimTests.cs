@@ -22,12 +22,12 @@ public sealed class TokenClaimTests
 
         // Values from the cap scenario (see ScenarioTests.Positive_total_is_capped_at_n_max): decimals as exact strings.
         Assert.Equal(
-            "{\"type\":\"edgemeter.token-claim\",\"version\":1,\"device\":\"" + Device + "\",\"month\":\"2026-03\",\"timeZone\":\"UTC\"," +
-            "\"role\":\"consumer\",\"paramsVersion\":0,\"sPermit\":null,\"s\":null,\"intervalMinutes\":null," +
+            "{\"type\":\"edgemeter.token-claim\",\"version\":2,\"device\":\"" + Device + "\",\"month\":\"2026-03\",\"timeZone\":\"UTC\"," +
+            "\"role\":\"consumer\",\"paramsVersion\":0,\"sPermit\":null,\"s\":null,\"intervalMinutes\":null,\"through\":null," +
             "\"readings\":[{\"meterId\":\"grid\",\"obis\":\"1-0:1.8.0*255\",\"firstSequence\":3,\"lastSequence\":9}," +
             "{\"meterId\":\"pv\",\"obis\":\"1-0:1.8.0*255\",\"firstSequence\":4,\"lastSequence\":10}]," +
             "\"events\":[{\"id\":\"c1\",\"kind\":\"congestion\",\"start\":\"2026-03-20T17:00:00Z\",\"end\":\"2026-03-20T18:00:00Z\"}]," +
-            "\"congestionCarryIn\":\"0\",\"intervalCount\":4," +
+            "\"congestionCarryIn\":\"0\",\"intervalCount\":4,\"inputsHash\":null," +
             "\"energy\":{\"elecKwh\":\"16\",\"cleanElecKwh\":\"16\",\"heatKwh\":\"0\",\"cleanHeatKwh\":\"0\"}," +
             "\"baselines\":[{\"start\":\"2026-03-20T17:00:00Z\",\"minutes\":60,\"kind\":\"congestion\",\"eventId\":\"c1\",\"method\":\"history\"," +
             "\"samples\":3,\"baselineKwh\":\"5\",\"actualKwh\":\"1\",\"reductionKwh\":\"4\",\"deltaPKw\":\"4\",\"stepFactor\":\"2\"}]," +

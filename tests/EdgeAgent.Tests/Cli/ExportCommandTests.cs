@@ -47,6 +47,31 @@ public sealed class ExportCommandTests
     }
 
     [Fact]
+    public async Task Verify_recognises_an_ocmf_export_and_checks_it_with_the_ocmf_key()
+    {
+        using var dir = new TempDir();
+        using (var store = new RecordStore(dir.Path))
+            store.Append(Records.Drafts(3), Records.Signer(dir.Path));
+        var file = dir.File("out.ocmf");
+        Assert.Equal(0, (await CliRunner.RunAsync("export", "--data", dir.Path, "--format", "ocmf", "--out", file)).ExitCode);
+        var key = OcmfKey.LoadOrCreate(dir.File(ExportCommand.OcmfKeyFileName)).PublicKeyDerHex;
+
+        var (code, stdout, err) = await CliRunner.RunAsync("verify", file);
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Equal($"edgemeter: {file} is an OCMF export: pass --ocmf-key with the OCMF public key (DER hex) that export printed, or check it with an OCMF tool\n", err);
+
+        (code, stdout, err) = await CliRunner.RunAsync("verify", file, "--ocmf-key", key);
+        Assert.True(code == 0, err);
+        Assert.Equal("OK: 3 OCMF records verified\n", stdout);
+
+        File.WriteAllLines(file, File.ReadAllLines(file).Select((l, i) => i == 1 ? l.Replace("\"RV\":", "\"RV\":1", StringComparison.Ordinal) : l));
+        (code, stdout, _) = await CliRunner.RunAsync("verify", file, "--ocmf-key", key);
+        Assert.Equal(1, code);
+        Assert.Equal("line 2: OCMF signature does not verify\nFAILED: 1 of 3 OCMF records do not verify\n", stdout);
+    }
+
+    [Fact]
     public async Task Export_without_a_store_or_with_a_bad_instant_exits_2()
     {
         using var dir = new TempDir();

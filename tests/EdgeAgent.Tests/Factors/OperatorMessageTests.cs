@@ -1,6 +1,7 @@
 using System.Text;
 using EdgeMeter.Agent.Factors;
 using EdgeMeter.Agent.Sync;
+using EdgeMeter.Agent.Tests.Pairing;
 using EdgeMeter.Agent.Tests.Support;
 using EdgeMeter.Crypto.Keys;
 using EdgeMeter.Economics;
@@ -12,8 +13,13 @@ public sealed class OperatorMessageTests
     private static readonly byte[] OperatorSecret = Convert.FromHexString("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
     private static readonly byte[] StrangerSecret = Convert.FromHexString("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
 
+    private const string Device = "0x00000000000000000000000000000000000000d1";
+    private const string Scope = "\"chainId\":31337,\"device\":\"" + Device + "\",\"validFrom\":\"2026-11-01T00:00:00Z\",\"validUntil\":\"2026-12-01T00:00:00Z\"";
+    private static readonly DateTimeOffset Now = new(2026, 11, 20, 12, 0, 0, TimeSpan.Zero);
+
     private const string NewParams = """
-        {"version":7,"timeZone":"Europe/Berlin","role":"consumer","alpha":1,"beta":1,"gamma":2,"delta":0.5,
+        {"chainId":31337,"device":"0x00000000000000000000000000000000000000d1","validFrom":"2026-11-01T00:00:00Z","validUntil":"2026-12-01T00:00:00Z",
+         "version":7,"timeZone":"Europe/Berlin","role":"consumer","alpha":1,"beta":1,"gamma":2,"delta":0.5,
          "efGridKgPerKwh":0.35,"f1":0.2,"f2":0.4,"mu":10,"lambda":20,"nMax":30,
          "congestionSteps":[{"minKw":1,"factor":1}],"congestionThreshold":2,"tokensPerCongestionThreshold":3}
         """;
@@ -25,7 +31,13 @@ public sealed class OperatorMessageTests
         public Fixture(string? pairedOperator)
         {
             Log = new ListLogger<FactorService>();
-            Service = new FactorService(_dir.Path, 15, includeCurrentInterval: false, () => pairedOperator, Log);
+            Service = new FactorService(_dir.Path, 15, includeCurrentInterval: false, () => pairedOperator, Log)
+            {
+                Device = Device,
+                ChainId = 31337,
+                Groups = ["north"],
+                Time = new ManualTimeProvider(Now),
+            };
         }
 
         public FactorService Service { get; }
@@ -127,15 +139,50 @@ public sealed class OperatorMessageTests
     public void Signed_events_are_added_once_and_survive_a_restart()
     {
         using var f = new Fixture(OperatorAddress());
-        const string events = """[{"id":"dr-1","kind":"demand-response","start":"2026-11-24T17:00:00Z","end":"2026-11-24T18:00:00Z"}]""";
+        static string Events(int version) => "{" + Scope + ",\"version\":" + version +
+            ",\"events\":[{\"id\":\"dr-1\",\"kind\":\"demand-response\",\"start\":\"2026-11-24T17:00:00Z\",\"end\":\"2026-11-24T18:00:00Z\"}]}";
 
-        Assert.True(f.Service.HandleOperatorMessage("events", Signed(events, OperatorSecret)));
-        Assert.True(f.Service.HandleOperatorMessage("events", Signed(events, OperatorSecret)));
+        Assert.True(f.Service.HandleOperatorMessage("events", Signed(Events(1), OperatorSecret)));
+        Assert.False(f.Service.HandleOperatorMessage("events", Signed(Events(1), OperatorSecret)));
+        Assert.True(f.Service.HandleOperatorMessage("events", Signed(Events(2), OperatorSecret)));
 
         var e = Assert.Single(f.Service.Events);
         Assert.Equal(("dr-1", FactorEventKind.DemandResponse), (e.Id, e.Kind));
         Assert.Equal(new DateTimeOffset(2026, 11, 24, 17, 0, 0, TimeSpan.Zero), e.Start);
         var again = new FactorService(f.Dir, 15, false, OperatorAddress, new ListLogger<FactorService>());
         Assert.Equal(e, Assert.Single(again.Events));
+    }
+
+    [Theory]
+    [InlineData("\"device\":\"0x00000000000000000000000000000000000000d1\"", "\"device\":\"0x00000000000000000000000000000000000000d2\"",
+        "device: for 0x00000000000000000000000000000000000000d2, not for 0x00000000000000000000000000000000000000d1")]
+    [InlineData("\"chainId\":31337", "\"chainId\":1", "chainId: for chain 1, not this chain 31337")]
+    [InlineData("\"validUntil\":\"2026-12-01T00:00:00Z\"", "\"validUntil\":\"2026-11-20T12:00:00Z\"",
+        "valid from 2026-11-01T00:00:00.0000000+00:00 until 2026-11-20T12:00:00.0000000+00:00, not at 2026-11-20T12:00:00.0000000+00:00")]
+    [InlineData("\"validFrom\":\"2026-11-01T00:00:00Z\"", "\"validFrom\":\"2026-11-21T00:00:00Z\"",
+        "valid from 2026-11-21T00:00:00.0000000+00:00 until 2026-12-01T00:00:00.0000000+00:00, not at 2026-11-20T12:00:00.0000000+00:00")]
+    [InlineData("\"device\":\"0x00000000000000000000000000000000000000d1\"", "\"group\":\"south\"", "group: for group 'south', which this device is not in")]
+    [InlineData("\"chainId\":31337,", "", "chainId: required, a whole number")]
+    public void An_update_for_another_device_chain_group_or_outside_its_window_is_refused(string member, string replacement, string reason)
+    {
+        using var f = new Fixture(OperatorAddress());
+        var payload = NewParams.Replace(member, replacement, StringComparison.Ordinal);
+        Assert.NotEqual(NewParams, payload);
+
+        Assert.False(f.Service.HandleOperatorMessage("params", Signed(payload, OperatorSecret)));
+
+        Assert.Equal(0, f.Service.Params.Version);
+        Assert.Equal([$"Warning: Rejected operator params message: {reason}; nothing changed"], f.Log.Lines);
+        Assert.False(File.Exists(Path.Combine(f.Dir, FactorService.ParamsFile)));
+    }
+
+    [Fact]
+    public void An_update_for_a_group_of_the_device_is_accepted()
+    {
+        using var f = new Fixture(OperatorAddress());
+
+        Assert.True(f.Service.HandleOperatorMessage("params", Signed(NewParams.Replace($"\"device\":\"{Device}\"", "\"group\":\"north\"", StringComparison.Ordinal), OperatorSecret)));
+
+        Assert.Equal(7, f.Service.Params.Version);
     }
 }

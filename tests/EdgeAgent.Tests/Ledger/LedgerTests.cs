@@ -126,32 +126,110 @@ public sealed class LedgerTests
         Assert.StartsWith("malformed transaction", receipt.Reason, StringComparison.Ordinal);
     }
 
-    private static byte[] Claim(string device, string month, long tokens) => System.Text.Encoding.UTF8.GetBytes(
-        "{\"type\":\"edgemeter.token-claim\",\"version\":1,\"device\":\"" + device + "\",\"month\":\"" + month
-        + "\",\"result\":{\"carbonTokens\":" + tokens + ",\"congestionTokens\":0,\"totalTokens\":" + tokens + "}}");
+    private static readonly FactorMonth March = new(2026, 3);
+
+    /// <summary>
+    /// Signed hourly readings of a grid meter and a clean PV meter, 1 kWh an hour each, from 11 days before March to
+    /// an hour past its end; and the gateway's final claim for March over them (clean share 0.5: 20 tokens with the
+    /// development defaults).
+    /// </summary>
+    private static (IReadOnlyList<SignedReading> Records, TokenClaim Claim) March2026(Fixture f)
+    {
+        var start = new DateTimeOffset(2026, 2, 18, 0, 0, 0, TimeSpan.Zero);
+        var drafts = new List<EdgeMeter.Crypto.Records.ReadingRecord>();
+        for (var h = 0; start.AddHours(h) <= new DateTimeOffset(2026, 4, 1, 1, 0, 0, TimeSpan.Zero); h++)
+        {
+            var ms = start.AddHours(h).ToUnixTimeMilliseconds();
+            drafts.Add(Records.Draft(100_000 + (h * 10_000L), ms, "grid", EnergySource.GridImport));
+            drafts.Add(Records.Draft(500_000 + (h * 10_000L), ms + 1000, "pv", EnergySource.Pv));
+        }
+        var records = f.Store.Append(drafts, f.Signer);
+        var gateway = new IntervalAccumulator(15);
+        foreach (var r in records)
+            gateway.Add(r.Record);
+        var p = FactorJson.ParseParams(System.Text.Encoding.UTF8.GetBytes(FactorParams.DevelopmentDefaultsJson));
+        return (records, gateway.BuildClaimThrough(f.Device, March, p, [], 0m, new DateTimeOffset(2026, 4, 1, 0, 0, 0, TimeSpan.Zero)));
+    }
+
+    private static void Deliver(Fixture f, IReadOnlyList<SignedReading> records)
+    {
+        foreach (var chunk in records.Chunk(500))
+            Assert.True(f.Ledger.HandleTransaction(f.Device, f.Tx(chunk)).Receipt.Accepted);
+    }
+
+    private static byte[] Raised(TokenClaim claim, long by) => System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(claim.ToCanonicalJson())
+        .Replace($"\"totalTokens\":{claim.Result.TotalTokens}}}", $"\"totalTokens\":{claim.Result.TotalTokens + by}}}", StringComparison.Ordinal));
 
     [Fact]
-    public void Balance_is_the_sum_of_each_month_latest_claim_signed_by_the_device()
+    public void A_claim_raised_by_one_token_is_rejected_with_both_figures_and_an_honest_one_credited()
     {
         using var f = new Fixture();
+        var (records, claim) = March2026(f);
+        Deliver(f, records);
+        Assert.Equal(20, claim.Result.TotalTokens);
 
-        Assert.Equal(12m, f.Ledger.HandleClaim(f.Device, SignedEnvelope.Create(Claim(f.Device, "2026-10", 12), f.Signer.Key)));
-        Assert.Equal(17m, f.Ledger.HandleClaim(f.Device, SignedEnvelope.Create(Claim(f.Device, "2026-11", 5), f.Signer.Key)));
-        // A newer claim for November replaces the earlier one rather than adding to it.
-        Assert.Equal(21m, f.Ledger.HandleClaim(f.Device, SignedEnvelope.Create(Claim(f.Device, "2026-11", 9), f.Signer.Key)));
-        Assert.Equal(21m, Assert.Single(f.Ledger.Summarise()).Balance);
+        var raised = f.Ledger.HandleClaim(f.Device, SignedEnvelope.Create(Raised(claim, 1), f.Signer.Key))!;
+
+        Assert.False(raised.Accepted);
+        Assert.Equal("claimed 21 tokens, recomputed 20; first difference result.totalTokens: claimed 21, recomputed 20", raised.Reason);
+        Assert.Equal(0m, Assert.Single(f.Ledger.Summarise()).Balance);
+
+        var honest = f.Ledger.HandleClaim(f.Device, SignedEnvelope.Create(claim.ToCanonicalJson(), f.Signer.Key))!;
+
+        Assert.True(honest.Accepted, honest.Reason);
+        Assert.Equal((20L, 20L), (honest.ClaimedTokens, honest.RecomputedTokens));
+        var summary = Assert.Single(f.Ledger.Summarise());
+        Assert.Equal(20m, summary.Balance);
+        var row = Assert.Single(summary.Claims);
+        Assert.Equal(("2026-03", true, "accepted", 20L, (long?)20L), (row.Month, row.Final, row.Status, row.Claimed, row.Recomputed));
     }
 
     [Fact]
-    public void A_claim_signed_by_another_key_or_for_another_device_is_rejected()
+    public void A_final_claim_sent_again_is_answered_again_and_counted_once()
+    {
+        using var f = new Fixture();
+        var (records, claim) = March2026(f);
+        Deliver(f, records);
+        var envelope = SignedEnvelope.Create(claim.ToCanonicalJson(), f.Signer.Key);
+
+        Assert.True(f.Ledger.HandleClaim(f.Device, envelope)!.Accepted);
+        Assert.True(f.Ledger.HandleClaim(f.Device, envelope)!.Accepted);
+        var other = f.Ledger.HandleClaim(f.Device, SignedEnvelope.Create(Raised(claim, -1), f.Signer.Key))!;
+
+        Assert.False(other.Accepted);
+        Assert.Equal("2026-03 is closed: the ledger already credited another final claim for it", other.Reason);
+        Assert.Equal(20m, Assert.Single(f.Ledger.Summarise()).Balance);
+    }
+
+    [Fact]
+    public void A_claim_over_readings_the_ledger_does_not_hold_yet_waits_for_them()
+    {
+        using var f = new Fixture();
+        var (records, claim) = March2026(f);
+        Deliver(f, records.Take(records.Count / 2).ToList());
+
+        Assert.Null(f.Ledger.HandleClaim(f.Device, SignedEnvelope.Create(claim.ToCanonicalJson(), f.Signer.Key)));
+        Assert.Equal("pending", Assert.Single(Assert.Single(f.Ledger.Summarise()).Claims).Status);
+
+        Deliver(f, records.Skip(records.Count / 2).ToList());
+        var verdict = Assert.Single(f.Ledger.RetryPendingClaims(f.Device));
+
+        Assert.True(verdict.Accepted, verdict.Reason);
+        Assert.Equal(20m, Assert.Single(f.Ledger.Summarise()).Balance);
+    }
+
+    [Fact]
+    public void A_claim_signed_by_another_key_or_for_another_device_is_not_judged()
     {
         using var f = new Fixture();
         using var other = new TempDir();
         var stranger = Records.Signer(other.Path);
+        var (records, claim) = March2026(f);
+        Deliver(f, records);
 
-        Assert.Null(f.Ledger.HandleClaim(f.Device, SignedEnvelope.Create(Claim(f.Device, "2026-11", 50), stranger.Key)));
+        Assert.Null(f.Ledger.HandleClaim(f.Device, SignedEnvelope.Create(claim.ToCanonicalJson(), stranger.Key)));
         Assert.Null(f.Ledger.HandleClaim(f.Device, System.Text.Encoding.UTF8.GetBytes("{\"payload\":\"{}\",\"signature\":\"0x00\"}")));
-        Assert.Null(f.Ledger.HandleClaim(stranger.Key.Address, SignedEnvelope.Create(Claim(f.Device, "2026-11", 50), stranger.Key)));
-        Assert.Empty(f.Ledger.Summarise());
+        Assert.Null(f.Ledger.HandleClaim(stranger.Key.Address, SignedEnvelope.Create(claim.ToCanonicalJson(), stranger.Key)));
+        Assert.Empty(Assert.Single(f.Ledger.Summarise()).Claims);
     }
 }

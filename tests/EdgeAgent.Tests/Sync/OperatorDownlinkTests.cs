@@ -15,8 +15,8 @@ public sealed class OperatorDownlinkTests
 {
     private static readonly byte[] OperatorSecret = Convert.FromHexString("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318");
 
-    private static string Params(int version) => $$"""
-        {"version":{{version}},"timeZone":"UTC","role":"consumer","alpha":1,"beta":1,"gamma":3,"delta":0,
+    private static string Params(int version, string device) => $$"""
+        {"chainId":31337,"device":"{{device}}","validFrom":"2020-01-01T00:00:00Z","validUntil":"2100-01-01T00:00:00Z","version":{{version}},"timeZone":"UTC","role":"consumer","alpha":1,"beta":1,"gamma":3,"delta":0,
          "efGridKgPerKwh":0.4,"f1":0.1,"f2":0.3,"mu":100,"lambda":100,"nMax":50,
          "congestionSteps":[{"minKw":1,"factor":1}],"congestionThreshold":1,"tokensPerCongestionThreshold":5}
         """;
@@ -50,12 +50,12 @@ public sealed class OperatorDownlinkTests
         async Task Send(byte[] payload) => await client.PublishAsync(new MqttApplicationMessageBuilder()
             .WithTopic(topic).WithPayload(payload).WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build(), stop.Token);
 
-        await Send(Encoding.UTF8.GetBytes(Params(5)));
-        await Send(SignedEnvelope.Create(Encoding.UTF8.GetBytes(Params(6)), stranger));
+        await Send(Encoding.UTF8.GetBytes(Params(5, agent.Key.Address)));
+        await Send(SignedEnvelope.Create(Encoding.UTF8.GetBytes(Params(6, agent.Key.Address)), stranger));
         await Until(() => logs.Lines.Count(l => l.Contains("Rejected operator params", StringComparison.Ordinal)) == 2, stop.Token);
         Assert.Equal(0, agent.Factors.Params.Version);
 
-        await Send(SignedEnvelope.Create(Encoding.UTF8.GetBytes(Params(7)), operatorKey));
+        await Send(SignedEnvelope.Create(Encoding.UTF8.GetBytes(Params(7, agent.Key.Address)), operatorKey));
         await Until(() => agent.Factors.Params.Version == 7, stop.Token);
 
         Assert.Equal(3m, agent.Factors.Params.Gamma);
