@@ -40,12 +40,16 @@ public sealed class LedgerDownlinkTests
         };
         await using var agent = new AgentRuntime(options, loggers, displayMirror: TextWriter.Null);
         var code = agent.Pairing.CodeForDisplay()!;
-        Assert.Equal(EdgeMeter.Agent.Pairing.PairingResult.Paired, agent.Pairing.TryPair(code.Code, operatorKey.Address, "test community").Result);
         agent.Store.Append(Records.Drafts(5), agent.Signer);
 
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var run = agent.RunAsync(stop.Token);
         await Until(() => agent.Uplink!.Connected && agent.Metrics.Snapshot(0).Published == 5 && agent.Web is not null, stop.Token);
+        // The owner pairs through the page, as a customer does: the page's status is the owner's only.
+        using var owner = new HttpClient(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer() }) { BaseAddress = agent.Web!.BoundUrl };
+        using (var paired = await owner.PostAsync("/api/pair", new StringContent(
+            $$"""{"code":"{{code.Code}}","operatorAddress":"{{operatorKey.Address}}","label":"test community"}""", Encoding.UTF8, "application/json"), stop.Token))
+            Assert.Equal(System.Net.HttpStatusCode.OK, paired.StatusCode);
 
         using var client = new MqttClientFactory().CreateMqttClient();
         await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", broker.Port).Build(), stop.Token);
@@ -66,7 +70,7 @@ public sealed class LedgerDownlinkTests
         Assert.Equal(5, agent.Store.PendingCount);
         Assert.Equal(0, agent.Metrics.Snapshot(0).Confirmed);
         Assert.Null(agent.Current.ConfirmedBalance);
-        Assert.Contains("\"confirmedBalance\":null", await PageStatusAsync(agent), StringComparison.Ordinal);
+        Assert.Contains("\"confirmedBalance\":null", await owner.GetStringAsync("/api/status", stop.Token), StringComparison.Ordinal);
         Assert.Equal($"{LcdCharset.Token}-- confirmed", Lcd(agent));
         var ignored = logs.Lines.Where(l => l.Contains("not signed by the ledger", StringComparison.Ordinal)).ToList();
         Assert.Equal(4, ignored.Count);
@@ -76,7 +80,7 @@ public sealed class LedgerDownlinkTests
         await Send(Topics.Balance(device), SignedEnvelope.Create(BalanceCodec.Encode(device, 7m, 2), ledgerKey), retain: true);
         await Send(Topics.Receipt(device), SignedEnvelope.Create(receipt, ledgerKey));
         await Until(() => agent.Current.ConfirmedBalance == 7m && agent.Store.Head.ConfirmedThrough == 5, stop.Token);
-        Assert.Contains("\"confirmedBalance\":7", await PageStatusAsync(agent), StringComparison.Ordinal);
+        Assert.Contains("\"confirmedBalance\":7", await owner.GetStringAsync("/api/status", stop.Token), StringComparison.Ordinal);
         Assert.Equal($"{LcdCharset.Token}7 confirmed", Lcd(agent));
         Assert.Equal(4, agent.Uplink!.UnverifiedDownlinks);
 
@@ -87,12 +91,6 @@ public sealed class LedgerDownlinkTests
     private static string Lcd(AgentRuntime agent) =>
         DisplayPresenter.BuildPages(new PageInput(agent.Current, null, agent.Pairing.GetState(), false, DateTimeOffset.UtcNow,
             new EnergyToday(null, null, DateTimeOffset.UtcNow, false)), 16).First(p => p.Id == "balance").Line1;
-
-    private static async Task<string> PageStatusAsync(AgentRuntime agent)
-    {
-        using var http = new HttpClient();
-        return await http.GetStringAsync(new Uri(agent.Web!.BoundUrl, "/api/status"));
-    }
 
     private static async Task Until(Func<bool> condition, CancellationToken ct)
     {
