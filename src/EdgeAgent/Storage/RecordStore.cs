@@ -85,7 +85,10 @@ internal sealed class RecordStore : IDisposable
     public const string LogFileName = "edgemeter-log.db";
 
     /// <summary>How long a commit waits for its sync before the store reports the disk as failing.</summary>
-    private static readonly TimeSpan SyncTimeout = TimeSpan.FromSeconds(60);
+    internal TimeSpan SyncTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A commit was not synced: LiteDB's state is unknown, so nothing more is numbered or signed here.</summary>
+    private bool _failed;
 
     private readonly CommitFence? _data;
     private readonly CommitFence? _log;
@@ -146,6 +149,8 @@ internal sealed class RecordStore : IDisposable
             return [];
         lock (_gate)
         {
+            if (_failed)
+                throw new IOException("the record store stopped syncing to disk; the agent must restart to reopen it");
             var signed = new SignedReading[drafts.Count];
             var seq = _head.Sequence;
             var prev = _head.Digest;
@@ -165,8 +170,10 @@ internal sealed class RecordStore : IDisposable
             }
             catch (IOException)
             {
-                // Not synced in time: whatever LiteDB holds now is the head, so no sequence number is handed out twice.
-                _head = ReadHead() with { ConfirmedThrough = _head.ConfirmedThrough };
+                // Not synced: these records may or may not be on the medium. They never leave the gateway (the head
+                // stays at the last synced record) and no further number is handed out until a restart reopens the
+                // store and reads the head from the disk.
+                _failed = true;
                 throw;
             }
             _device = signer.Key.Address;
