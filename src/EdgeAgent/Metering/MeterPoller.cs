@@ -78,6 +78,9 @@ internal sealed partial class MeterPoller
     /// </summary>
     public int MaxUnsigned { get; init; } = 20_000;
 
+    /// <summary>Readings waiting to be signed and stored.</summary>
+    public int UnsignedCount => _pending.Count;
+
     public MeterSnapshot? Last(string meterId)
     {
         lock (_gate)

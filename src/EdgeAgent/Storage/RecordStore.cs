@@ -1,6 +1,7 @@
 using EdgeMeter.Crypto.Records;
 using EdgeMeter.Crypto.Signing;
 using LiteDB;
+using LiteDB.Engine;
 
 namespace EdgeMeter.Agent.Storage;
 
@@ -44,15 +45,61 @@ internal sealed class RecordStore : IDisposable
 
     private RecordStore(string dataDirectory, bool readOnly)
     {
-        if (!readOnly)
-            Directory.CreateDirectory(dataDirectory);
         Path = System.IO.Path.Combine(dataDirectory, FileName);
-        _db = new LiteDatabase(new ConnectionString { Filename = Path, Connection = ConnectionType.Direct, ReadOnly = readOnly });
         IsReadOnly = readOnly;
+        if (readOnly)
+        {
+            _db = new LiteDatabase(new ConnectionString { Filename = Path, Connection = ConnectionType.Direct, ReadOnly = true });
+        }
+        else
+        {
+            Directory.CreateDirectory(dataDirectory);
+            // Our own streams under LiteDB (same files, same names as it would use): commits wait for their sync.
+            _data = CommitFence.OpenFile(Path);
+            _log = CommitFence.OpenFile(System.IO.Path.Combine(dataDirectory, LogFileName));
+            _db = new LiteDatabase(new LiteEngine(new EngineSettings { DataStream = _data, LogStream = _log }));
+        }
         _records = _db.GetCollection(RecordsCollection);
         _meta = _db.GetCollection(MetaCollection);
         _head = ReadHead();
         _device = _meta.FindById(ChainDocId)?["dev"].AsString ?? "";
+    }
+
+    /// <summary>
+    /// The store on streams the caller owns (a test layer that simulates power cuts): <see cref="Stream.Flush()"/> is
+    /// their sync.
+    /// </summary>
+    internal RecordStore(Stream data, Stream log)
+    {
+        Path = ":stream:";
+        _data = new CommitFence(data);
+        _log = new CommitFence(log);
+        _db = new LiteDatabase(new LiteEngine(new EngineSettings { DataStream = _data, LogStream = _log }));
+        _records = _db.GetCollection(RecordsCollection);
+        _meta = _db.GetCollection(MetaCollection);
+        _head = ReadHead();
+        _device = _meta.FindById(ChainDocId)?["dev"].AsString ?? "";
+    }
+
+    /// <summary>LiteDB's write-ahead log beside the data file.</summary>
+    public const string LogFileName = "edgemeter-log.db";
+
+    /// <summary>How long a commit waits for its sync before the store reports the disk as failing.</summary>
+    internal TimeSpan SyncTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>A commit was not synced: LiteDB's state is unknown, so nothing more is numbered or signed here.</summary>
+    private bool _failed;
+
+    private readonly CommitFence? _data;
+    private readonly CommitFence? _log;
+
+    /// <summary>Runs one LiteDB write that commits <paramref name="commits"/> times, and returns once they are synced.</summary>
+    private T Durably<T>(int commits, Func<T> write)
+    {
+        var before = _log?.ConfirmsWritten ?? 0;
+        var result = write();
+        _log?.WaitSynced(before, commits, SyncTimeout);
+        return result;
     }
 
     /// <summary>
@@ -102,6 +149,8 @@ internal sealed class RecordStore : IDisposable
             return [];
         lock (_gate)
         {
+            if (_failed)
+                throw new IOException("the record store stopped syncing to disk; the agent must restart to reopen it");
             var signed = new SignedReading[drafts.Count];
             var seq = _head.Sequence;
             var prev = _head.Digest;
@@ -115,7 +164,18 @@ internal sealed class RecordStore : IDisposable
             var head = _head with { Sequence = seq, Digest = prev };
             // One document, one commit. The chain head is not written separately: it is the last record of the
             // last block, so a commit touches as few pages as LiteDB allows.
-            _records.Insert(RecordBlocks.ToDocument(signed));
+            try
+            {
+                Durably(1, () => _records.Insert(RecordBlocks.ToDocument(signed)));
+            }
+            catch (IOException)
+            {
+                // Not synced: these records may or may not be on the medium. They never leave the gateway (the head
+                // stays at the last synced record) and no further number is handed out until a restart reopens the
+                // store and reads the head from the disk.
+                _failed = true;
+                throw;
+            }
             _device = signer.Key.Address;
             _head = head;
             return signed;
@@ -208,12 +268,19 @@ internal sealed class RecordStore : IDisposable
         }
     }
 
+    /// <summary>Copies the committed log into the data file now (LiteDB does it by itself every 1000 pages and on close).</summary>
+    internal void Checkpoint()
+    {
+        lock (_gate)
+            _db.Checkpoint();
+    }
+
     /// <summary>How long a confirmation may live only in memory.</summary>
     public static readonly TimeSpan WatermarkFlushInterval = TimeSpan.FromSeconds(30);
 
     private void WriteHead()
     {
-        _meta.Upsert(HeadDocument(_head, _device));
+        Durably(1, () => _meta.Upsert(HeadDocument(_head, _device)));
         _watermarkDirty = false;
         _lastHeadWriteMs = Environment.TickCount64;
     }
@@ -238,7 +305,7 @@ internal sealed class RecordStore : IDisposable
                 pruned += block["n"].AsInt32;
             }
             foreach (var id in doomed)
-                _records.Delete(id);
+                Durably(1, () => _records.Delete(id));
             return pruned;
         }
     }
@@ -251,6 +318,8 @@ internal sealed class RecordStore : IDisposable
                 WriteHead();
         }
         _db.Dispose();
+        _data?.Dispose();
+        _log?.Dispose();
     }
 
     private ChainHead ReadHead()

@@ -5,6 +5,7 @@ using EdgeMeter.Agent.Storage;
 using EdgeMeter.Agent.Tests.Support;
 using EdgeMeter.Crypto.Records;
 using EdgeMeter.Protocols.Modbus;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EdgeMeter.Agent.Tests.Metering;
@@ -107,5 +108,56 @@ public sealed class PollerTests
         public override long GetTimestamp() => _ticks;
 
         public void Advance(TimeSpan by) => _ticks += by.Ticks;
+    }
+}
+
+public sealed class PollerDiskFailureTests
+{
+    /// <summary>A disk that takes writes until it breaks, then refuses every write and sync.</summary>
+    private sealed class BreakingStream : MemoryStream
+    {
+        public bool Broken { get; set; }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            if (Broken)
+                throw new IOException("EIO");
+            base.Write(buffer, offset, count);
+        }
+
+        public override void Flush()
+        {
+            if (Broken)
+                throw new IOException("EIO");
+        }
+    }
+
+    [Fact]
+    public async Task While_the_disk_fails_unsigned_readings_stay_bounded_the_oldest_dropped_and_counted_and_nothing_is_numbered()
+    {
+        await using var simulated = SimulatedMeter.Start(1, ("import_active_energy", 42_000m));
+        MeterChannel[] meters = [new(new MeterOptions { Id = "m", Endpoint = simulated.Endpoint, Unit = 1, Map = "eastron-sdm630", TimeoutMs = 2000 }, simulated.Map)];
+        using var dir = new TempDir();
+        var log = new BreakingStream();
+        using var store = new RecordStore(new BreakingStream(), log) { SyncTimeout = TimeSpan.FromMilliseconds(200) };
+        await using var buses = new ModbusBuses(meters, TimeProvider.System);
+        var metrics = new PipelineMetrics();
+        var lines = new ListLoggerProvider();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(lines));
+        var poller = new MeterPoller(meters, buses, store, Records.Signer(dir.Path), () => TimeStatus.Synchronised,
+            metrics, TimeProvider.System, loggers.CreateLogger<MeterPoller>()) { MaxUnsigned = 5 };
+        Assert.Equal(3, (await poller.PollOnceAsync(CancellationToken.None)).Count);
+
+        log.Broken = true;
+        for (var cycle = 0; cycle < 6; cycle++)
+            await Assert.ThrowsAsync<IOException>(() => poller.PollOnceAsync(CancellationToken.None));
+
+        // Six cycles of three readings while nothing could be stored: five kept, thirteen dropped and counted.
+        Assert.Equal(5, poller.UnsignedCount);
+        Assert.Equal(13, metrics.DroppedUnsigned);
+        Assert.Equal(13, metrics.Snapshot(0).DroppedUnsigned);
+        Assert.Equal(3UL, store.Head.Sequence); // the signed records stand; the failed commit numbered nothing
+        Assert.Equal(3, metrics.Snapshot(0).Signed);
+        Assert.Contains(lines.Lines, l => l == "Critical: STORAGE ALARM: the disk keeps failing; dropped 1 unsigned readings (1 in all), signed records are kept");
     }
 }
