@@ -310,8 +310,8 @@ internal sealed partial class DisplayPresenter
 
         var pending = status.Counters.OutboxPending;
         var sync = status.UplinkConnected
-            ? new DisplayPage("sync", $"{Signal} Sync ok", Fit(columns, $"backlog {pending}", $"q {pending}"))
-            : new DisplayPage("sync", "! Uplink down", Fit(columns, $"queued {pending}", $"q {pending}"));
+            ? new DisplayPage("sync", $"{Signal} Sync ok", Fit(columns, $"backlog {pending}", $"q {pending}"), Live: true)
+            : new DisplayPage("sync", "! Uplink down", Fit(columns, $"queued {pending}", $"q {pending}"), Live: true);
         if (!status.UplinkConnected)
         {
             pages.Add(sync);

@@ -111,7 +111,7 @@ public sealed class DisplayPresenterTests
 
         Rotate(presenter, 5);
 
-        Assert.Equal([("balance", false), ("power", true), ("today", true), ("sync", false), ("time", true)], _screen.Shown.Select(s => (s.Page, s.Live)));
+        Assert.Equal([("balance", false), ("power", true), ("today", true), ("sync", true), ("time", true)], _screen.Shown.Select(s => (s.Page, s.Live)));
     }
 
     [Fact]
