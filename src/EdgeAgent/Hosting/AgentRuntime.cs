@@ -156,7 +156,6 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
 
     private async Task RunPipelineAsync(CancellationToken ct)
     {
-
         using var uplinkStop = new CancellationTokenSource();
         var uplink = Uplink?.RunAsync(uplinkStop.Token) ?? Task.CompletedTask;
         await Task.WhenAll(Poller.RunAsync(TimeSpan.FromSeconds(_options.PollIntervalSeconds), ct), RetentionLoopAsync(ct), ClaimLoopAsync(ct)).ConfigureAwait(false);

@@ -28,7 +28,7 @@ internal static class TestDependencies
     {
         string[] files =
         [
-            "/usr/sbin/mosquitto", "/usr/bin/mosquitto_sub", "/usr/include/modbus/modbus.h", "/usr/bin/socat", "/usr/bin/chromium",
+            "/usr/sbin/mosquitto", "/usr/bin/mosquitto_sub", "/usr/include/modbus/modbus.h", "/usr/bin/socat", "/usr/bin/chromium", "/usr/bin/python3",
             "/usr/bin/qemu-aarch64", "/usr/bin/clang", "/usr/aarch64-linux-gnu/lib/libc.so.6", "/usr/lib/aarch64-linux-gnu/libssl.so.3",
             Path.Combine(Repo.Root, "tests", "interop-js", "node_modules", "ethers", "package.json"),
         ];
