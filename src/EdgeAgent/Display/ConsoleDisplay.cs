@@ -5,7 +5,7 @@ namespace EdgeMeter.Agent.Display;
 /// <summary>
 /// Stands in for the LCD when none is attached: writes a screen to a text writer (stdout, hence the journal) as one
 /// line, as soon as that page's text changed. Pages that merely rotate print nothing after their first showing. Only
-/// a live page (power, whose values move every second) prints at most once per <c>liveReprintInterval</c>; any other
+/// a live page (power, backlog: values that move every second) prints at most once per <c>liveReprintInterval</c>; any other
 /// change, such as a new pairing code, prints at once.
 /// </summary>
 internal sealed class ConsoleDisplay : ITextDisplay

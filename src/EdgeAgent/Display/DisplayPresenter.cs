@@ -52,7 +52,7 @@ internal sealed partial class DisplayPresenter
     private readonly TimeSpan _pagePeriod;
     private readonly TimeSpan _backlightTimeout;
     private readonly Func<string?> _ipAddress;
-    private readonly string? _webUrl;
+    private readonly Func<string?> _webUrl;
     private readonly DailyEnergy _today;
     private readonly Lock _gate = new();
     private string? _currentId;
@@ -71,10 +71,10 @@ internal sealed partial class DisplayPresenter
     /// <param name="pagePeriod">How long each page stays; <see cref="DefaultPagePeriod"/> when null.</param>
     /// <param name="backlightTimeout">Backlight off this long after the last press; null or zero: always on.</param>
     /// <param name="ipAddress">The gateway's IP address for the long press; none when null.</param>
-    /// <param name="webUrl">The local web page for the long press.</param>
+    /// <param name="webUrl">The local web page for the long press, asked at the press: the address may come later than the agent.</param>
     public DisplayPresenter(ITextDisplay display, IAgentStatusSource status, IPairingService pairing, TimeProvider time,
         ILogger<DisplayPresenter>? logger = null, TimeSpan? pagePeriod = null, TimeSpan? backlightTimeout = null,
-        Func<string?>? ipAddress = null, string? webUrl = null)
+        Func<string?>? ipAddress = null, Func<string?>? webUrl = null)
     {
         _display = display;
         _status = status;
@@ -84,7 +84,7 @@ internal sealed partial class DisplayPresenter
         _pagePeriod = pagePeriod ?? DefaultPagePeriod;
         _backlightTimeout = backlightTimeout ?? TimeSpan.Zero;
         _ipAddress = ipAddress ?? (static () => null);
-        _webUrl = webUrl;
+        _webUrl = webUrl ?? (static () => null);
         _today = new DailyEnergy(time.LocalTimeZone);
         _lastPress = time.GetUtcNow();
     }
@@ -233,7 +233,7 @@ internal sealed partial class DisplayPresenter
         List<DisplayPage> pages;
         if (_infoUntil is { } until && now < until)
         {
-            pages = InfoPages(status.DeviceAddress, _ipAddress(), _webUrl, _display.Columns);
+            pages = InfoPages(status.DeviceAddress, _ipAddress(), _webUrl(), _display.Columns);
         }
         else
         {
@@ -325,8 +325,8 @@ internal sealed partial class DisplayPresenter
 
         var pending = status.Counters.OutboxPending;
         var sync = status.UplinkConnected
-            ? new DisplayPage("sync", $"{Signal} Sync ok", Fit(columns, $"backlog {pending}", $"q {pending}"))
-            : new DisplayPage("sync", "! Uplink down", Fit(columns, $"queued {pending}", $"q {pending}"));
+            ? new DisplayPage("sync", $"{Signal} Sync ok", Fit(columns, $"backlog {pending}", $"q {pending}"), Live: true)
+            : new DisplayPage("sync", "! Uplink down", Fit(columns, $"queued {pending}", $"q {pending}"), Live: true);
         if (!status.UplinkConnected)
         {
             pages.Add(sync);

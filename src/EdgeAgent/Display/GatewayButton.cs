@@ -16,6 +16,7 @@ internal sealed partial class GatewayButton : IDisposable
     private readonly Action _shortPress;
     private readonly Action _longPress;
     private int _held;
+    private bool _disposed;
 
     /// <summary>Listens to <paramref name="button"/>, which it owns (disposes); enables its holding event.</summary>
     /// <param name="button">A <see cref="GpioButton"/>, or in tests any <see cref="ButtonBase"/>.</param>
@@ -74,6 +75,12 @@ internal sealed partial class GatewayButton : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         _button.Holding -= OnHolding;
         _button.Press -= OnPress;
         _button.Dispose();

@@ -16,6 +16,9 @@ internal sealed class TracingI2cDevice : I2cDevice
     private readonly Lock _gate = new();
     private bool _disposed;
 
+    /// <summary>The last byte written: what a PCF8574's quasi-bidirectional port reads back on its outputs.</summary>
+    private byte _last;
+
     /// <summary>Traces to <paramref name="trace"/> and forwards to <paramref name="inner"/>; owns (disposes) both.</summary>
     /// <param name="inner">The bus device, or null to stand in for it: writes succeed, reads see the last byte written.</param>
     /// <param name="trace">Where the hex lines go.</param>
@@ -32,9 +35,6 @@ internal sealed class TracingI2cDevice : I2cDevice
     /// <summary>Opens (creates or truncates) <paramref name="path"/> for a trace.</summary>
     public static TextWriter OpenTrace(string path) =>
         new StreamWriter(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read)) { NewLine = "\n" };
-
-    /// <summary>The last byte written: what a PCF8574's quasi-bidirectional port reads back on its outputs.</summary>
-    private byte _last;
 
     /// <inheritdoc />
     public override I2cConnectionSettings ConnectionSettings { get; }

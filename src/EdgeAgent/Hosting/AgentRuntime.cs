@@ -159,7 +159,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         }
         presenter = new DisplayPresenter(display, this, Pairing, _time, _loggers.CreateLogger<DisplayPresenter>(),
             backlightTimeout: TimeSpan.FromSeconds(d.BacklightSeconds), ipAddress: NetworkAddress.Find,
-            webUrl: Web is null ? null : NetworkAddress.WebUrl(Web.BoundUrl, NetworkAddress.Find()));
+            webUrl: () => Web is null ? null : NetworkAddress.WebUrl(Web.BoundUrl, NetworkAddress.Find()));
         using var button = GatewayButton.Open(_options.Button, presenter.ShortPress, presenter.LongPress, _log);
         // The display runs on through the shutdown drain, so that its last screen has the last balance.
         using var displayStop = new CancellationTokenSource();
@@ -170,6 +170,8 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         }
         finally
         {
+            // No press may draw over the last screen.
+            button?.Dispose();
             await displayStop.CancelAsync().ConfigureAwait(false);
             try
             {

@@ -58,6 +58,8 @@ public static class RegisterMapCatalog
     {
         ["import_active_energy"] = ("Wh", "1-0:1.8.0*255"),
         ["export_active_energy"] = ("Wh", "1-0:2.8.0*255"),
+        // Import plus export: OBIS C=15 is the absolute active quantity |+A| + |-A|.
+        ["total_active_energy"] = ("Wh", "1-0:15.8.0*255"),
         ["active_power"] = ("W", "1-0:16.7.0*255"),
         ["active_power_l1"] = ("W", "1-0:36.7.0*255"),
         ["active_power_l2"] = ("W", "1-0:56.7.0*255"),

@@ -69,7 +69,7 @@ public sealed class DisplayPresenterTests
 
     private DisplayPresenter Create(AgentStatus status, TimeSpan? backlight = null) =>
         new(_screen, new FakeStatusSource(status), _pairing, _time, pagePeriod: TimeSpan.FromSeconds(4), backlightTimeout: backlight,
-            ipAddress: () => "192.168.1.23", webUrl: "http://192.168.1.23:8080/");
+            ipAddress: () => "192.168.1.23", webUrl: () => "http://192.168.1.23:8080/");
 
     private static PageInput Input(AgentStatus status, DateTimeOffset? since = null) =>
         new(status, null, new PairingState(true, null, null, null, null, null, 5), false, TestStatus.At,
@@ -111,7 +111,7 @@ public sealed class DisplayPresenterTests
 
         Rotate(presenter, 5);
 
-        Assert.Equal([("balance", false), ("power", true), ("today", true), ("sync", false), ("time", true)], _screen.Shown.Select(s => (s.Page, s.Live)));
+        Assert.Equal([("balance", false), ("power", true), ("today", true), ("sync", true), ("time", true)], _screen.Shown.Select(s => (s.Page, s.Live)));
     }
 
     [Fact]

@@ -94,3 +94,15 @@ public sealed class GatewayButtonTests
         Assert.Equal(["Warning: No button: none configured (button.pin is -1); running without it"], _log.Lines);
     }
 }
+
+public sealed class NetworkAddressTests
+{
+    [Theory]
+    [InlineData("http://0.0.0.0:8080/", "192.168.1.23", "http://192.168.1.23:8080/")]
+    [InlineData("http://0.0.0.0:8080/", null, "http://0.0.0.0:8080/")]
+    [InlineData("http://127.0.0.1:8080/", "192.168.1.23", "http://127.0.0.1:8080/")]
+    public void A_wildcard_host_becomes_the_gateways_address(string bound, string? ip, string expected)
+    {
+        Assert.Equal(expected, NetworkAddress.WebUrl(new Uri(bound), ip));
+    }
+}

@@ -84,21 +84,9 @@ public sealed class AotSmokeTests(AotBinaryFixture aot)
     [Fact]
     public async Task Run_reads_a_meter_under_the_host_and_an_orderly_stop_commits_what_it_buffered()
     {
-        var map = EdgeMeter.Protocols.Modbus.RegisterMapCatalog.LoadBuiltin("eastron-sdm630");
-        var bank = new EdgeMeter.Protocols.Modbus.ModbusRegisterBank();
-        bank.SetInputRegisters(0, new ushort[512]);
-        bank.SetQuantity(map, "import_active_energy", 2_500_000m);
-        bank.SetQuantity(map, "active_power", 1234.5m);
-        await using var meter = new EdgeMeter.Protocols.Modbus.ModbusTcpServer(
-            new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0),
-            new Dictionary<byte, EdgeMeter.Protocols.Modbus.ModbusRegisterBank> { [7] = bank });
-        meter.Start();
+        await using var meter = RunConfig.StartSdm630(7);
         var dir = Directory.CreateTempSubdirectory("edgemeter-aot-run-").FullName;
-        var config = Path.Combine(dir, "edgemeter.json");
-        await File.WriteAllTextAsync(config, $$"""
-            { "dataDirectory": "{{dir}}/data", "pollIntervalSeconds": 1, "http": { "url": "http://127.0.0.1:0" },
-              "meters": [ { "id": "main", "endpoint": "tcp://127.0.0.1:{{meter.LocalEndPoint.Port}}", "unit": 7, "map": "eastron-sdm630" } ] }
-            """);
+        var config = await RunConfig.WriteAsync(dir, meter, 7);
 
         await using (var agent = new Background(aot.Binary, ["run", "--config", config]))
         {

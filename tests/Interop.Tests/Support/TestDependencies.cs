@@ -11,6 +11,7 @@ public enum Peer
     Arm64Toolchain,
     Fuse,
     Packaging,
+    Python,
 }
 
 /// <summary>
@@ -45,6 +46,7 @@ public static class TestDependencies
             "/usr/bin/clang", "/usr/bin/qemu-aarch64", "/usr/aarch64-linux-gnu/lib/libc.so.6", "/usr/lib/aarch64-linux-gnu/libssl.so.3",
         ],
         Peer.Packaging => ["/usr/sbin/debootstrap", "/usr/bin/lintian", "/usr/bin/systemd-analyze", "/usr/bin/dpkg-deb", "/usr/include/seccomp.h"],
+        Peer.Python => ["/usr/bin/python3"],
         Peer.Fuse => ["/usr/bin/gcc", "/usr/include/fuse3/fuse.h", "/dev/fuse"],
         _ => throw new ArgumentOutOfRangeException(nameof(peer)),
     };

@@ -18,7 +18,7 @@ public sealed class TcpRoundTripTests
             ["current_l1"] = 5.123m, ["current_l2"] = 0.5m, ["current_l3"] = 12.25m,
             ["active_power_l1"] = 1150.5m, ["active_power_l2"] = -110.2m, ["active_power_l3"] = 2800m,
             ["active_power"] = 3840.3m, ["power_factor"] = 0.987m, ["frequency"] = 49.98m,
-            ["import_active_energy"] = 1234567m, ["export_active_energy"] = 89000m,
+            ["import_active_energy"] = 1234567m, ["export_active_energy"] = 89000m, ["total_active_energy"] = 1323567m,
         };
         FillGaps(bank, map);
         foreach (var (q, v) in values)
@@ -40,8 +40,9 @@ public sealed class TcpRoundTripTests
             Assert.Equal(values[r.Quantity], r.Value);
         }
 
-        Assert.Single(reader.Plan.Blocks);
-        Assert.Equal(1, client.GetStatistics(7).Requests);
+        // Registers 30001-30076 in one request, the total at 30343 (0x0156) in a second.
+        Assert.Equal([(0, 76), (0x0156, 2)], reader.Plan.Blocks.Select(b => ((int)b.Address, (int)b.Count)));
+        Assert.Equal(2, client.GetStatistics(7).Requests);
     }
 
     internal static void FillGaps(ModbusRegisterBank bank, RegisterMap map) => bank.DefineRegistersFor(map);
@@ -55,7 +56,7 @@ public sealed class ShippedMapRoundTripTests
         ["current_l1"] = 5.12m, ["current_l2"] = 0.25m, ["current_l3"] = 16.08m,
         ["active_power"] = 2300m, ["active_power_l1"] = 800m, ["active_power_l2"] = 700m, ["active_power_l3"] = 800m,
         ["frequency"] = 49.9m, ["power_factor"] = 0.95m,
-        ["import_active_energy"] = 1234500m, ["export_active_energy"] = 98700m,
+        ["import_active_energy"] = 1234500m, ["export_active_energy"] = 98700m, ["total_active_energy"] = 1333200m,
     };
 
     public static TheoryData<string> Maps() => [.. RegisterMapCatalog.BuiltinNames];

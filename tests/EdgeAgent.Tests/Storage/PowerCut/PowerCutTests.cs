@@ -6,6 +6,7 @@ using EdgeMeter.Agent.Tests.Support;
 using EdgeMeter.Crypto.Keys;
 using EdgeMeter.Crypto.Records;
 using EdgeMeter.Crypto.Signing;
+using EdgeMeter.Economics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
 
