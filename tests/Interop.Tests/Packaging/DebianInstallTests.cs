@@ -99,6 +99,9 @@ public sealed class DebianInstallTests(AotBinaryFixture aot, ITestOutputHelper o
     private async Task<string> BootstrapAsync()
     {
         var root = Directory.CreateTempSubdirectory("edgemeter-debootstrap-").FullName;
+        // A temporary folder is 0700; as the root's "/" it would shut the service user out of everything.
+        File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         var mirror = Environment.GetEnvironmentVariable("EDGEMETER_DEBIAN_MIRROR") is { Length: > 0 } m ? m : "http://deb.debian.org/debian";
         var clock = Stopwatch.StartNew();
         await DebianPackages.RunOkAsync("debootstrap",
