@@ -51,7 +51,7 @@ internal static class AgentCommands
         }
     }
 
-    private static void RequireOpenSsl()
+    internal static void RequireOpenSsl()
     {
         if (NativeChecks.CheckOpenSsl() is { } problem)
             throw new CliException(problem, ExitCodes.Failure);

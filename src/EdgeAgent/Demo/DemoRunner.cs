@@ -18,6 +18,8 @@ internal sealed record DemoSettings
     public bool NoLedger { get; init; }
     public int Backlog { get; init; }
     public ulong ChainId { get; init; } = 31337;
+    /// <summary>Stop as soon as the backlog is confirmed (for <c>edgemeter bench</c>).</summary>
+    public bool StopWhenDrained { get; init; }
 }
 
 /// <summary>The demo's final line.</summary>
@@ -103,6 +105,8 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
                 {
                     drainSeconds = Math.Round(clock.Elapsed.TotalSeconds, 3);
                     LogDrained(settings.Backlog, drainSeconds.Value);
+                    if (settings.StopWhenDrained)
+                        await stop.CancelAsync().ConfigureAwait(false);
                 }
             }
             try
