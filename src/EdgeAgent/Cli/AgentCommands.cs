@@ -64,10 +64,11 @@ internal static class AgentCommands
         var http = new Option<string>("--http") { Description = "URL of the local web page.", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var noLedger = new Option<bool>("--no-ledger") { Description = "Do not run the development ledger in-process (it runs elsewhere)." };
         var backlog = new Option<int>("--backlog") { Description = "First fill the outbox with N signed readings, as if the uplink had been down; reports drainSeconds." };
+        var meterCount = new Option<int>("--meters") { Description = "Simulated meters to poll (2 by default: grid and PV).", DefaultValueFactory = _ => 2 };
         var mqtt = new MqttCliOptions();
         var command = new Command("demo", "Run the whole path with simulated meters, an embedded broker and the development ledger.")
         {
-            exitAfter, data, http, noLedger, backlog,
+            exitAfter, data, http, noLedger, backlog, meterCount,
         };
         mqtt.AddTo(command);
         command.SetAction(async (result, ct) =>
@@ -78,6 +79,8 @@ internal static class AgentCommands
             var n = result.GetValue(backlog);
             if (n < 0)
                 throw new CliException("--backlog: must not be negative", ExitCodes.BadInput);
+            if (result.GetValue(meterCount) is < 1 or > 32)
+                throw new CliException("--meters: must be 1 to 32", ExitCodes.BadInput);
             var external = mqtt.Read(result);
             if (result.GetValue(noLedger) && external is null)
                 throw new CliException("--no-ledger needs --broker: with the embedded broker nobody else could run the ledger", ExitCodes.BadInput);
@@ -94,6 +97,7 @@ internal static class AgentCommands
                 ExternalBroker = external,
                 NoLedger = result.GetValue(noLedger),
                 Backlog = n,
+                MeterCount = result.GetValue(meterCount),
             };
             using var loggers = AgentLogging.CreateStderr();
             var outcome = await new DemoRunner(settings, loggers).RunAsync(ct).ConfigureAwait(false);
@@ -118,6 +122,8 @@ internal static class AgentCommands
             w.WriteNumber("balance", r.Balance);
             if (r.DrainSeconds is { } d)
                 w.WriteNumber("drainSeconds", d);
+            if (r.DrainCpuSeconds is { } cpu)
+                w.WriteNumber("drainCpuSeconds", cpu);
             w.WriteEndObject();
         }
         stdout.Write("\n"u8);
