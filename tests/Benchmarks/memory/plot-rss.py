@@ -18,7 +18,7 @@ def read(path):
 
 
 def main():
-    out, series = sys.argv[1], [a.split("=", 1) for a in sys.argv[2:]]
+    out, series = sys.argv[1], [a.rsplit("=", 1) for a in sys.argv[2:]]
     data = [(label, read(path)) for label, path in series]
     xmax = max(p[0] for _, pts in data for p in pts) or 1
     ymax = max(p[1] for _, pts in data for p in pts)
