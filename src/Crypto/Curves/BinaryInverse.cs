@@ -9,8 +9,8 @@ namespace EdgeMeter.Crypto.Curves;
 /// </summary>
 internal static class BinaryInverse
 {
-    /// <summary>1/a mod m for 0 &lt; a &lt; m, m odd; 0 for a = 0.</summary>
-    public static void Invert(ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> m, Span<ulong> result)
+    /// <summary>1/a mod m for 0 &lt; a &lt; m, m odd; 0 for a = 0. The result may overwrite a.</summary>
+    public static void Invert(scoped ReadOnlySpan<ulong> a, scoped ReadOnlySpan<ulong> m, scoped Span<ulong> result)
     {
         // Invariants: x1·a ≡ u and x2·a ≡ v (mod m); gcd(u, v) = 1 throughout.
         Span<ulong> u = stackalloc ulong[4];

@@ -171,7 +171,14 @@ internal struct FieldElement
     public static FieldElement InvertVariableTime(in FieldElement a)
     {
         Span<ulong> r = stackalloc ulong[4];
-        BinaryInverse.Invert([a.L0, a.L1, a.L2, a.L3], Modulus, r);
+        r[0] = a.L0;
+        r[1] = a.L1;
+        r[2] = a.L2;
+        r[3] = a.L3;
+        Span<ulong> m = stackalloc ulong[4];
+        m[0] = 0xFFFFFFFEFFFFFC2F;
+        m[1] = m[2] = m[3] = ulong.MaxValue;
+        BinaryInverse.Invert(r, m, r);
         return new FieldElement(r[0], r[1], r[2], r[3]);
     }
 
@@ -181,8 +188,6 @@ internal struct FieldElement
     /// </summary>
     public static FieldElement InvertBlinded(in FieldElement a, in FieldElement blind) =>
         Mul(InvertVariableTime(Mul(a, blind)), blind);
-
-    private static ReadOnlySpan<ulong> Modulus => [0xFFFFFFFEFFFFFC2F, ulong.MaxValue, ulong.MaxValue, ulong.MaxValue];
 
     /// <summary>
     /// A square root of a, as a^((p+1)/4); true when a has one (the result squared gives a back).

@@ -53,7 +53,11 @@ internal static class PublicMultiplier
     {
         digits.Clear();
         // Five words: adding a digit back may carry past 2^256 only in the top word, never out of it.
-        Span<ulong> n = [k.L0, k.L1, k.L2, k.L3, 0];
+        Span<ulong> n = stackalloc ulong[5];
+        n[0] = k.L0;
+        n[1] = k.L1;
+        n[2] = k.L2;
+        n[3] = k.L3;
         int length = 0;
         int i = 0;
         ulong windowMask = (1UL << w) - 1;

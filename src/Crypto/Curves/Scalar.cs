@@ -232,7 +232,16 @@ internal struct Scalar
     public static Scalar InvertVariableTime(in Scalar a)
     {
         Span<ulong> r = stackalloc ulong[4];
-        BinaryInverse.Invert([a.L0, a.L1, a.L2, a.L3], [N0, N1, N2, N3], r);
+        r[0] = a.L0;
+        r[1] = a.L1;
+        r[2] = a.L2;
+        r[3] = a.L3;
+        Span<ulong> m = stackalloc ulong[4];
+        m[0] = N0;
+        m[1] = N1;
+        m[2] = N2;
+        m[3] = N3;
+        BinaryInverse.Invert(r, m, r);
         return new Scalar(r[0], r[1], r[2], r[3]);
     }
 

@@ -54,7 +54,7 @@ internal static class AgentCommands
         return Path.GetFullPath(value[prefix.Length..]);
     }
 
-    private static void RequireOpenSsl()
+    internal static void RequireOpenSsl()
     {
         if (NativeChecks.CheckOpenSsl() is { } problem)
             throw new CliException(problem, ExitCodes.Failure);
@@ -68,11 +68,12 @@ internal static class AgentCommands
         var noLedger = new Option<bool>("--no-ledger") { Description = "Do not run the development ledger in-process (it runs elsewhere)." };
         var ledgerAddress = new Option<string?>("--ledger-address") { Description = "With --no-ledger: the address of the ledger whose signed receipts and balances count (its log shows it)." };
         var backlog = new Option<int>("--backlog") { Description = "First fill the outbox with N signed readings, as if the uplink had been down; reports drainSeconds." };
+        var meterCount = new Option<int>("--meters") { Description = "Simulated meters to poll (2 by default: grid and PV).", DefaultValueFactory = _ => 2 };
         var lcd = LcdOption();
         var mqtt = new MqttCliOptions();
         var command = new Command("demo", "Run the whole path with simulated meters, an embedded broker and the development ledger.")
         {
-            exitAfter, data, http, noLedger, ledgerAddress, backlog, lcd,
+            exitAfter, data, http, noLedger, ledgerAddress, backlog, meterCount, lcd,
         };
         mqtt.AddTo(command);
         command.SetAction(async (result, ct) =>
@@ -83,6 +84,8 @@ internal static class AgentCommands
             var n = result.GetValue(backlog);
             if (n < 0)
                 throw new CliException("--backlog: must not be negative", ExitCodes.BadInput);
+            if (result.GetValue(meterCount) is < 1 or > 32)
+                throw new CliException("--meters: must be 1 to 32", ExitCodes.BadInput);
             var external = mqtt.Read(result);
             if (result.GetValue(noLedger) && external is null)
                 throw new CliException("--no-ledger needs --broker: with the embedded broker nobody else could run the ledger", ExitCodes.BadInput);
@@ -106,6 +109,7 @@ internal static class AgentCommands
                 LedgerAddress = ledger,
                 Backlog = n,
                 LcdTrace = LcdTrace(result.GetValue(lcd)),
+                MeterCount = result.GetValue(meterCount),
             };
             using var loggers = AgentLogging.CreateStderr();
             var outcome = await new DemoRunner(settings, loggers).RunAsync(ct).ConfigureAwait(false);
@@ -130,6 +134,8 @@ internal static class AgentCommands
             w.WriteNumber("balance", r.Balance);
             if (r.DrainSeconds is { } d)
                 w.WriteNumber("drainSeconds", d);
+            if (r.DrainCpuSeconds is { } cpu)
+                w.WriteNumber("drainCpuSeconds", cpu);
             w.WriteEndObject();
         }
         stdout.Write("\n"u8);

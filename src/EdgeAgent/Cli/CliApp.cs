@@ -17,6 +17,7 @@ internal static class CliApp
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(FactorsCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 

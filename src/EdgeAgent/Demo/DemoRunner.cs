@@ -21,12 +21,20 @@ internal sealed record DemoSettings
     /// <summary>With <see cref="NoLedger"/>: the external ledger's address (<c>--ledger-address</c>).</summary>
     public string? LedgerAddress { get; init; }
     public int Backlog { get; init; }
+    /// <summary>Meters polled: the grid and PV meter, then more of each on the same simulated units.</summary>
+    public int MeterCount { get; init; } = 2;
     public ulong ChainId { get; init; } = 31337;
     public string? LcdTrace { get; init; }
+    /// <summary>Stop as soon as the backlog is confirmed (for <c>edgemeter bench</c>).</summary>
+    public bool StopWhenDrained { get; init; }
 }
 
 /// <summary>The demo's final line.</summary>
-internal sealed record DemoResult(long Readings, long Signed, long Stored, long Published, long Confirmed, decimal Balance, double? DrainSeconds);
+internal sealed record DemoResult(long Readings, long Signed, long Stored, long Published, long Confirmed, decimal Balance, double? DrainSeconds)
+{
+    /// <summary>Processor time the whole process used while the backlog drained (all threads, all cores).</summary>
+    public double? DrainCpuSeconds { get; init; }
+}
 
 /// <summary>
 /// The walking skeleton in one process: simulated meters behind a real Modbus TCP socket, the agent (poll, sign,
@@ -72,11 +80,7 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
                 DataDirectory = dataDir,
                 ChainId = settings.ChainId,
                 PollIntervalSeconds = 1,
-                Meters =
-                [
-                    new MeterOptions { Id = "grid-sdm630", Endpoint = meters.Endpoint, Unit = SimulatedMeters.GridUnit, Map = SimulatedMeters.GridMap, Source = EnergySource.GridImport },
-                    new MeterOptions { Id = "pv-sdm120", Endpoint = meters.Endpoint, Unit = SimulatedMeters.PvUnit, Map = SimulatedMeters.PvMap, Source = EnergySource.Pv },
-                ],
+                Meters = DemoMeters(meters.Endpoint, settings.MeterCount),
                 Mqtt = mqtt,
                 Http = new HttpOptions { Url = settings.HttpUrl },
                 Display = new DisplayOptions { Trace = settings.LcdTrace },
@@ -105,7 +109,8 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
             if (settings.ExitAfter is { } after)
                 stop.CancelAfter(after);
             var clock = Stopwatch.StartNew();
-            double? drainSeconds = null;
+            var cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
+            double? drainSeconds = null, drainCpuSeconds = null;
             var runTask = agent.RunAsync(stop.Token);
             if (backlogThrough > 0)
             {
@@ -114,7 +119,10 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
                 if (agent.Store.Head.ConfirmedThrough >= backlogThrough)
                 {
                     drainSeconds = Math.Round(clock.Elapsed.TotalSeconds, 3);
+                    drainCpuSeconds = Math.Round((Process.GetCurrentProcess().TotalProcessorTime - cpuAtStart).TotalSeconds, 3);
                     LogDrained(settings.Backlog, drainSeconds.Value);
+                    if (settings.StopWhenDrained)
+                        await stop.CancelAsync().ConfigureAwait(false);
                 }
             }
             try
@@ -127,7 +135,7 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
 
             var counters = agent.Metrics.Snapshot(agent.Store.PendingCount);
             return new DemoResult(counters.Readings, counters.Signed, counters.Stored, counters.Published, counters.Confirmed,
-                agent.Uplink?.ConfirmedBalance ?? 0m, drainSeconds);
+                agent.Uplink?.ConfirmedBalance ?? 0m, drainSeconds) { DrainCpuSeconds = drainCpuSeconds };
         }
         finally
         {
@@ -140,6 +148,11 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
                 await broker.DisposeAsync().ConfigureAwait(false);
         }
     }
+
+    private static List<MeterOptions> DemoMeters(string endpoint, int count) =>
+        [.. Enumerable.Range(0, count).Select(i => i % 2 == 0
+            ? new MeterOptions { Id = i < 2 ? "grid-sdm630" : $"grid-sdm630-{i + 1}", Endpoint = endpoint, Unit = SimulatedMeters.GridUnit, Map = SimulatedMeters.GridMap, Source = EnergySource.GridImport }
+            : new MeterOptions { Id = i < 2 ? "pv-sdm120" : $"pv-sdm120-{i + 1}", Endpoint = endpoint, Unit = SimulatedMeters.PvUnit, Map = SimulatedMeters.PvMap, Source = EnergySource.Pv })];
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Demo: device {Device}, meters at {Meters}, broker {Broker}, data in {Data}")]
     private partial void LogDemo(string device, string meters, string broker, string data);

@@ -49,6 +49,9 @@ public class StockSignerEquivalenceTests
             BigInteger.One, BigInteger.Two, BigInteger.ValueOf(255), BigInteger.ValueOf(256), BigInteger.ValueOf(257),
             n.Subtract(BigInteger.One), n.Subtract(BigInteger.Two), BigInteger.One.ShiftLeft(255), BigInteger.One.ShiftLeft(248).Subtract(BigInteger.One),
             new BigInteger("ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00", 16).Mod(n),
+            // Every 7-bit window at 64 (the first negative digit) and at 127 (digit −1 with a carry each time),
+            // and a top window that receives the last carry.
+            Windows(64).Mod(n), Windows(127).Mod(n), Windows(63).Mod(n), BigInteger.One.ShiftLeft(252).Subtract(BigInteger.One),
         };
         foreach (var k in scalars)
         {
@@ -101,6 +104,15 @@ public class StockSignerEquivalenceTests
         Assert.False(SignatureRecovery.TryRecoverAddress(digest, bigR, out _));
 
         Assert.False(SignatureRecovery.TryRecoverAddress(digest, sig.AsSpan(0, 64), out _));
+    }
+
+    // Σ digit·128^i over the 37 windows of the multiplier.
+    private static BigInteger Windows(int digit)
+    {
+        var sum = BigInteger.Zero;
+        for (int i = 0; i < 37; i++)
+            sum = sum.Add(BigInteger.ValueOf(digit).ShiftLeft(7 * i));
+        return sum.Mod(BigInteger.One.ShiftLeft(256));
     }
 
     private static ECDomainParameters StockDomainParameters()

@@ -25,6 +25,25 @@ public sealed class AotSmokeTests(AotBinaryFixture aot)
     }
 
     [Fact]
+    public async Task Bench_json_prints_the_five_figures_as_positive_numbers()
+    {
+        var r = await Processes.RunAsync(aot.Binary, ["bench", "--json", "--quick"], TimeSpan.FromMinutes(3));
+
+        Assert.True(r.ExitCode == 0, r.Err);
+        using var json = JsonDocument.Parse(r.Out.Trim());
+        var root = json.RootElement;
+        string[] keys = ["signPerSecond", "recoverPerSecond", "modbusReadsPerSecond", "bytesPerRecord", "drainPerSecond"];
+        Assert.Equal(keys.Order(), root.EnumerateObject().Select(p => p.Name).Order());
+        foreach (var key in keys)
+        {
+            Assert.Equal(JsonValueKind.Number, root.GetProperty(key).ValueKind);
+            Assert.True(root.GetProperty(key).GetDouble() > 0, $"{key}: {r.Out}");
+        }
+        // A stored record is a signed reading of a few hundred bytes at least; a commit of 90 writes under 1 KB each.
+        Assert.InRange(root.GetProperty("bytesPerRecord").GetDouble(), 100, 4096);
+    }
+
+    [Fact]
     public async Task Run_with_a_negative_poll_interval_exits_2_naming_the_key()
     {
         var dir = Directory.CreateTempSubdirectory("edgemeter-aot-config-").FullName;
