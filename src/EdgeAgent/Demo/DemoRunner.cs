@@ -40,6 +40,7 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
 
         await using var meters = new SimulatedMeters();
         meters.Start();
+        await using var dlmsMeter = new DlmsDemoMeter();
 
         EmbeddedBroker? broker = null;
         var mqtt = settings.ExternalBroker;
@@ -70,6 +71,7 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
                 [
                     new MeterOptions { Id = "grid-sdm630", Endpoint = meters.Endpoint, Unit = SimulatedMeters.GridUnit, Map = SimulatedMeters.GridMap, Source = EnergySource.GridImport },
                     new MeterOptions { Id = "pv-sdm120", Endpoint = meters.Endpoint, Unit = SimulatedMeters.PvUnit, Map = SimulatedMeters.PvMap, Source = EnergySource.Pv },
+                    dlmsMeter.Options,
                 ],
                 Mqtt = mqtt,
                 Http = new HttpOptions { Url = settings.HttpUrl },

@@ -28,7 +28,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     private readonly ILoggerFactory _loggers;
     private readonly ILogger<AgentRuntime> _log;
     private readonly TimeProvider _time;
-    private readonly ModbusBuses _buses;
+    private readonly MeterSources _buses;
 
     private readonly TextWriter _displayMirror;
 
@@ -57,8 +57,8 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         Clock.ClockJumped += (_, jump) => LogClockJump(jump.JumpMs, jump.BeforeMs, jump.AfterMs);
         Clock.StatusChanged += (_, status) => LogTimeStatus(status);
         TimeStatusNow = () => Clock.Sample().Status;
-        Meters = options.Meters.Select(m => new MeterChannel(m, RegisterMaps.Resolve(m.Map))).ToList();
-        _buses = new ModbusBuses(Meters, _time);
+        Meters = options.Meters.Select(m => new MeterChannel(m, DlmsMeterOptions.IsDlms(m) ? DlmsQuantities.MapFor(m) : RegisterMaps.Resolve(m.Map))).ToList();
+        _buses = new MeterSources(Meters, options.DataDirectory, _time);
         Poller = new MeterPoller(Meters, _buses, Store, Signer, () => TimeStatusNow(), Metrics, _time, loggers.CreateLogger<MeterPoller>())
         {
             CommitInterval = TimeSpan.FromSeconds(options.Storage.CommitIntervalSeconds),
