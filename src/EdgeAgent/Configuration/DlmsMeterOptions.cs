@@ -140,7 +140,7 @@ internal static class DlmsQuantities
             Function = EdgeMeter.Protocols.Modbus.ModbusFunction.ReadHoldingRegisters,
             Type = EdgeMeter.Protocols.Modbus.RegisterDataType.Int64,
             Unit = "",
-            Obis = meter.Dlms.Obis.GetValueOrDefault(q) ?? Obis[q],
+            Obis = ObisCode.TryParse(ObisOf(meter, q), out var code) ? code.ToReducedId() : ObisOf(meter, q),
             Scaler = 0,
         })],
     };

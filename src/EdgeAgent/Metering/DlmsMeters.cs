@@ -66,7 +66,7 @@ internal sealed class DlmsMeters : IMeterSource, IAsyncDisposable
                         _scalers[quantity] = su;
                     }
 
-                    values.Add(new QuantityReading(quantity, obis.ToString(), raw.ToInt64(), su.Scaler, DlmsUnits.Symbol(su.Unit)));
+                    values.Add(new QuantityReading(quantity, obis.ToReducedId(), raw.ToInt64(), su.Scaler, DlmsUnits.Symbol(su.Unit)));
                 }
 
                 _reads++;
