@@ -86,4 +86,27 @@ public sealed class DlmsMeterTests
         Assert.Contains(errors, e => e.Contains("meters[1].protocol", StringComparison.Ordinal));
         Assert.DoesNotContain(errors, e => e.Contains("SECRET", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void A_dlms_meter_binds_from_the_configuration_file_with_the_password_from_an_override()
+    {
+        using var dir = new TempDir();
+        string path = Path.Combine(dir.Path, "edgemeter.json");
+        File.WriteAllText(path, $$"""
+            { "dataDirectory": "{{dir.Path}}",
+              "meters": [ { "id": "utility", "endpoint": "serial:///dev/ttyUSB1?baud=9600", "protocol": "dlms", "source": "GridImport",
+                            "dlms": { "transport": "hdlc", "client": 17, "server": 1, "physicalAddress": 17, "authentication": "low",
+                                      "obis": { "active_power": "1.0.16.7.0.255" } } } ] }
+            """);
+
+        // EDGEMETER_Meters__0__Dlms__Password in the service's environment arrives as this key.
+        var configuration = ConfigLoader.Build(path, new Dictionary<string, string?> { ["Meters:0:Dlms:Password"] = "from-env" });
+        var options = ConfigLoader.Load(configuration, path, requireMeters: true);
+
+        var meter = Assert.Single(options.Meters);
+        Assert.True(DlmsMeterOptions.IsDlms(meter));
+        Assert.Equal(("hdlc", 17, 17, "low", "from-env"), (meter.Dlms.Transport, meter.Dlms.Client, meter.Dlms.PhysicalAddress, meter.Dlms.Authentication, meter.Dlms.Password));
+        Assert.Equal("1.0.16.7.0.255", DlmsQuantities.ObisOf(meter, "active_power"));
+        Assert.Equal("1.0.1.8.0.255", DlmsQuantities.ObisOf(meter, "import_active_energy"));
+    }
 }
