@@ -94,6 +94,88 @@ internal static class DlmsCommands
         return cmd;
     }
 
+    public static Command CreateScan()
+    {
+        var endpoint = new Option<string>("--endpoint") { Description = EndpointHelp };
+        var addresses = new Option<string>("--addresses") { Description = "Physical HDLC addresses to try, e.g. 1-100 or 16,17 (default 1-127)." };
+        var client = new Option<string>("--client") { Description = "Client address (default 16)." };
+        var timeout = new Option<string>("--timeout") { Description = "Per-address wait for UA in milliseconds (default 1000)." };
+        var json = CliOutput.JsonOption();
+        var cmd = new Command("dlms", "List the HDLC server addresses that answer on a DLMS bus.");
+        foreach (var option in new Option[] { endpoint, addresses, client, timeout, json })
+        {
+            cmd.Options.Add(option);
+        }
+
+        cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
+        {
+            try
+            {
+                var ep = ParseEndpoint(pr.GetValue(endpoint));
+                var settings = ParseSettings(pr.GetValue(client), null, null, null, null, null);
+                var wait = pr.GetValue(timeout) is { } t ? ParseTimeout(t) : TimeSpan.FromSeconds(1);
+                List<ushort> physical = [.. ParseAddresses(pr.GetValue(addresses) ?? "1-127")];
+                IReadOnlyList<HdlcAddress> found;
+                try
+                {
+                    await using var channel = await ep.OpenChannelAsync(TimeSpan.FromSeconds(10), ct).ConfigureAwait(false);
+                    found = await DlmsScanner.ScanAsync(channel, (byte)settings.ClientAddress, 1, physical, wait, ct).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is TimeoutException or SocketException or IOException or UnauthorizedAccessException)
+                {
+                    throw new CliException($"{ep}: {e.Message}");
+                }
+
+                if (pr.GetValue(json))
+                {
+                    Console.Out.WriteLine("[" + string.Join(",", found.Select(a => string.Create(CultureInfo.InvariantCulture, $"{{\"logical\":{a.Upper},\"physical\":{a.Lower}}}"))) + "]");
+                }
+                else
+                {
+                    foreach (var a in found)
+                    {
+                        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"server {a.Upper}/{a.Lower}"));
+                    }
+
+                    if (found.Count == 0)
+                    {
+                        Console.Out.WriteLine("no server answered");
+                    }
+                }
+
+                return ExitCodes.Ok;
+            }
+            catch (CliException e)
+            {
+                return CliOutput.Fail(e.Message, e.ExitCode);
+            }
+        });
+        return cmd;
+    }
+
+    private static IEnumerable<ushort> ParseAddresses(string text)
+    {
+        var result = new SortedSet<ushort>();
+        foreach (string part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            string[] ends = part.Split('-');
+            if (ends.Length is 1 or 2 && ushort.TryParse(ends[0], NumberStyles.None, CultureInfo.InvariantCulture, out ushort from) &&
+                ushort.TryParse(ends[^1], NumberStyles.None, CultureInfo.InvariantCulture, out ushort to) && from <= to && to <= 0x3FFF)
+            {
+                for (int a = from; a <= to; a++)
+                {
+                    result.Add((ushort)a);
+                }
+            }
+            else
+            {
+                throw new CliException($"--addresses '{text}': '{part}' is not an address or range within 0..16383", ExitCodes.BadInput);
+            }
+        }
+
+        return result.Count > 0 ? result : throw new CliException("--addresses is empty", ExitCodes.BadInput);
+    }
+
     private sealed record ReadRequest
     {
         public required DlmsEndpoint Endpoint { get; init; }

@@ -23,6 +23,7 @@ internal static class ModbusCommands
     {
         var scan = new Command("scan", "Scan a bus for units that answer and the map that fits.");
         scan.Subcommands.Add(CreateScanModbus());
+        scan.Subcommands.Add(DlmsCommands.CreateScan());
         return scan;
     }
 

@@ -85,6 +85,12 @@ internal sealed class MeterOptions
     public List<string> Record { get; set; } = [];
 
     public int TimeoutMs { get; set; } = 1000;
+
+    /// <summary><c>modbus</c> (default) or <c>dlms</c>.</summary>
+    public string Protocol { get; set; } = "modbus";
+
+    /// <summary>The association settings of a <c>dlms</c> meter.</summary>
+    public DlmsMeterOptions Dlms { get; set; } = new();
 }
 
 internal sealed class MqttOptions

@@ -46,12 +46,22 @@ internal static partial class AgentOptionsValidator
                 Fail($"{k}.endpoint", "is required");
             else if (checkEndpoint?.Invoke(m.Endpoint) is { } endpointError)
                 Fail($"{k}.endpoint", endpointError);
+            if (DlmsMeterOptions.IsDlms(m))
+            {
+                foreach (var (key, reason) in m.Dlms.Validate(m.Endpoint))
+                    Fail($"{k}.{key}", reason);
+            }
+            else if (m.Protocol is not "modbus")
+                Fail($"{k}.protocol", $"must be \"modbus\" or \"dlms\" (got '{m.Protocol}')");
+            else
+            {
             if (m.Unit is < 1 or > 247)
                 Fail($"{k}.unit", $"must be 1..247 (got {m.Unit})");
             if (string.IsNullOrWhiteSpace(m.Map))
                 Fail($"{k}.map", "is required");
             else if (checkMap?.Invoke(m.Map) is { } mapError)
                 Fail($"{k}.map", mapError);
+            }
             if (m.TimeoutMs is < 20 or > 60_000)
                 Fail($"{k}.timeoutMs", $"must be 20..60000 (got {m.TimeoutMs})");
             if (!Enum.IsDefined(m.Source))

@@ -53,6 +53,7 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
 
         await using var meters = new SimulatedMeters();
         meters.Start();
+        await using var dlmsMeter = new DlmsDemoMeter();
 
         EmbeddedBroker? broker = null;
         var mqtt = settings.ExternalBroker;
@@ -80,7 +81,7 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
                 DataDirectory = dataDir,
                 ChainId = settings.ChainId,
                 PollIntervalSeconds = 1,
-                Meters = DemoMeters(meters.Endpoint, settings.MeterCount),
+                Meters = [.. DemoMeters(meters.Endpoint, settings.MeterCount), dlmsMeter.Options],
                 Mqtt = mqtt,
                 Http = new HttpOptions { Url = settings.HttpUrl },
                 Display = new DisplayOptions { Trace = settings.LcdTrace },

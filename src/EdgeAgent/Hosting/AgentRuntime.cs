@@ -30,7 +30,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     private readonly ILoggerFactory _loggers;
     private readonly ILogger<AgentRuntime> _log;
     private readonly TimeProvider _time;
-    private ModbusBuses _buses;
+    private MeterSources _buses;
     private CancellationTokenSource? _meteringCycle;
     private CancellationTokenSource? _uplinkCycle;
     private MqttOptions _uplinkOptions;
@@ -248,10 +248,10 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         return null;
     }
 
-    private (IReadOnlyList<MeterChannel>, ModbusBuses, MeterPoller) BuildMetering(IReadOnlyList<MeterOptions> meters)
+    private (IReadOnlyList<MeterChannel>, MeterSources, MeterPoller) BuildMetering(IReadOnlyList<MeterOptions> meters)
     {
-        var channels = meters.Select(m => new MeterChannel(m, RegisterMaps.Resolve(m.Map))).ToList();
-        var buses = new ModbusBuses(channels, _time);
+        var channels = meters.Select(m => new MeterChannel(m, DlmsMeterOptions.IsDlms(m) ? DlmsQuantities.MapFor(m) : RegisterMaps.Resolve(m.Map))).ToList();
+        var buses = new MeterSources(channels, _options.DataDirectory, _time);
         var poller = new MeterPoller(channels, buses, Store, Signer, () => TimeStatusNow(), Metrics, _time, _loggers.CreateLogger<MeterPoller>())
         {
             CommitInterval = TimeSpan.FromSeconds(_options.Storage.CommitIntervalSeconds),
@@ -351,7 +351,14 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
 
     private static bool SameMeter(MeterOptions a, MeterOptions b) =>
         a.Id == b.Id && a.Endpoint == b.Endpoint && a.Unit == b.Unit && a.Map == b.Map && a.Source == b.Source
-        && a.Clean == b.Clean && a.TimeoutMs == b.TimeoutMs && a.Record.SequenceEqual(b.Record);
+        && a.Clean == b.Clean && a.TimeoutMs == b.TimeoutMs && a.Record.SequenceEqual(b.Record)
+        && string.Equals(a.Protocol, b.Protocol, StringComparison.OrdinalIgnoreCase) && SameDlms(a.Dlms, b.Dlms);
+
+    private static bool SameDlms(DlmsMeterOptions a, DlmsMeterOptions b) =>
+        a.Transport == b.Transport && a.Client == b.Client && a.Server == b.Server && a.PhysicalAddress == b.PhysicalAddress
+        && a.Authentication == b.Authentication && a.Password == b.Password && a.BlockCipherKey == b.BlockCipherKey
+        && a.AuthenticationKey == b.AuthenticationKey && a.SystemTitle == b.SystemTitle
+        && a.Obis.Count == b.Obis.Count && a.Obis.All(o => b.Obis.TryGetValue(o.Key, out var v) && v == o.Value);
 
     private static bool SameMqtt(MqttOptions a, MqttOptions b) =>
         a.Broker == b.Broker && a.Username == b.Username && a.Password == b.Password && a.CaFile == b.CaFile

@@ -90,7 +90,12 @@ public sealed class DlmsCipher : IDisposable
     public byte[] Decrypt(ReadOnlySpan<byte> apdu, ReadOnlySpan<byte> systemTitle, out uint invocationCounter)
     {
         var reader = new AxdrReader(apdu);
-        reader.ReadByte();
+        byte gloTag = reader.ReadByte();
+        if (gloTag is not (Xdlms.GloInitiateRequestTag or Xdlms.GloInitiateResponseTag) && gloTag is < Xdlms.GloGetRequestTag or > Xdlms.GloActionResponseTag)
+        {
+            throw new DlmsException($"APDU tag 0x{gloTag:X2} is not a glo-ciphered APDU");
+        }
+
         int length = reader.ReadLength();
         if (length != reader.Remaining || length < 1 + 4 + TagLength)
         {

@@ -97,6 +97,9 @@ public readonly record struct ObisCode(byte A, byte B, byte C, byte D, byte E, b
     public static ObisCode Parse(string text) =>
         TryParse(text, out var code) ? code : throw new FormatException($"'{text}' is not an OBIS code (A.B.C.D.E.F)");
 
+    /// <summary>The reduced-ID text form of IEC 62056-6-1, e.g. <c>1-0:1.8.0*255</c>, as signed records carry it.</summary>
+    public string ToReducedId() => string.Create(CultureInfo.InvariantCulture, $"{A}-{B}:{C}.{D}.{E}*{F}");
+
     /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{A}.{B}.{C}.{D}.{E}.{F}");
 }

@@ -85,6 +85,10 @@ public sealed class AxdrTests
         Assert.Equal(canonical, code.ToString());
     }
 
+    [Fact]
+    public void Obis_code_prints_the_reduced_id_form_of_signed_records() =>
+        Assert.Equal("1-0:32.7.0*255", ObisCode.Parse("1.0.32.7.0.255").ToReducedId());
+
     [Theory]
     [InlineData("1.0.1.8.0.256")]
     [InlineData("1.0.1.8")]

@@ -169,3 +169,18 @@ public sealed class SimulatorTests
         Assert.Equal(Now, CosemDateTime.From(results[2].Value!).ToDateTimeOffset());
     }
 }
+
+public sealed class ScannerTests
+{
+    [Fact]
+    public async Task Scan_finds_only_the_physical_address_that_answers()
+    {
+        var meter = SimulatedDlmsMeter.Typical(new SimulatedMeterSecurity(), new SimulatorTests.FixedTime(DateTimeOffset.UnixEpoch));
+        await using var server = DlmsSimulatorServer.Start(meter, DlmsFraming.Hdlc, address: HdlcAddress.Server(1, 17));
+        await using var channel = await TcpByteChannel.ConnectAsync("127.0.0.1", server.Port, CancellationToken.None);
+
+        var found = await DlmsScanner.ScanAsync(channel, 16, 1, [15, 16, 17, 18], TimeSpan.FromMilliseconds(300), CancellationToken.None);
+
+        Assert.Equal([HdlcAddress.Server(1, 17)], found);
+    }
+}

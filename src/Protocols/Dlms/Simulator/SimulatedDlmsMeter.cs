@@ -55,7 +55,7 @@ public sealed class SimulatedDlmsMeter
         ProfileEntries = profileEntries;
     }
 
-    /// <summary>A three-phase meter: imported energy rising by <paramref name="wattHoursPerHour"/>, power, voltage.</summary>
+    /// <summary>A meter with imported energy rising by <paramref name="wattHoursPerHour"/>, exported energy, power and voltage.</summary>
     public static SimulatedDlmsMeter Typical(SimulatedMeterSecurity security, TimeProvider? time = null, long wattHoursPerHour = 1200, uint capturePeriodSeconds = 900)
     {
         var epoch = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -63,6 +63,7 @@ public sealed class SimulatedDlmsMeter
         [
             new(ActiveEnergyImport, DlmsDataType.DoubleLongUnsigned, 0, DlmsUnit.WattHour,
                 t => 5_000_000 + (long)((t - epoch).TotalSeconds * wattHoursPerHour / 3600)),
+            new(new ObisCode(1, 0, 2, 8, 0, 255), DlmsDataType.DoubleLongUnsigned, 0, DlmsUnit.WattHour, _ => 12_345),
             new(new ObisCode(1, 0, 1, 7, 0, 255), DlmsDataType.DoubleLong, -1, DlmsUnit.Watt, _ => wattHoursPerHour * 10),
             new(new ObisCode(1, 0, 32, 7, 0, 255), DlmsDataType.LongUnsigned, -1, DlmsUnit.Volt, t => 2300 + (t.Second % 7)),
         ], security, time, capturePeriodSeconds);
