@@ -1,75 +1,139 @@
-using Org.BouncyCastle.Math;
-using Org.BouncyCastle.Math.EC;
-using Org.BouncyCastle.Utilities;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace EdgeMeter.Crypto.Curves;
 
 /// <summary>
-/// k·G for secp256k1 with a windowed fixed-base table: the scalar is cut into 32 windows of 8 bits and
-/// window i adds the precomputed affine point d_i·2^(8i)·G, so a multiplication is at most 31 mixed
-/// additions on BouncyCastle's curve arithmetic and no doublings (BouncyCastle's stock comb does 43 of each).
-/// The table (32 × 255 affine points, about 2 MB of objects) is built once, lazily, on first use.
+/// k·G in constant time, for secret k (nonces, private keys). The scalar is recoded into 37 signed digits
+/// d_i in [−64, 64) of 7 bits each (k = Σ d_i·128^i); window i holds the affine points m·128^i·G for
+/// m = 1..64. For every window the whole row is read and the entry for |d_i| kept with masks, y is negated
+/// by mask for a negative digit, the addition is always done, and a zero digit keeps the old sum by mask
+/// rather than by skipping.
 /// </summary>
 /// <remarks>
-/// The table entry is picked by direct index, so memory access depends on the secret nonce. That is a
-/// cache-timing channel for code sharing the CPU; the gateway runs no untrusted code beside the agent.
-/// The result is the same group element any correct multiplication gives, so signatures are unchanged.
+/// The additions are Jacobian + affine (7M + 4S). Such a formula fails only when the running sum is the point
+/// at infinity or ± the added point. The first is tracked with a mask (the sum starts at infinity and stays
+/// there while the digits are zero). The second cannot happen: the running sum is P = Σ_{j&lt;i} d_j·128^j with
+/// |P| &lt; 128^i/2 and the added point is d_i·128^i with |d_i| ≥ 1, so P ≠ ±d_i·128^i, and every partial sum
+/// is far below n except the last, which is k itself (0 &lt; k &lt; n). The table (37 × 64 affine points,
+/// 152 KB) is built once, on first use, from G with the public-data formulas.
 /// </remarks>
-internal sealed class FixedBaseMultiplier
+internal static class FixedBaseMultiplier
 {
-    private const int WindowBits = 8;
-    private const int Windows = 256 / WindowBits;
-    private const int EntriesPerWindow = (1 << WindowBits) - 1;
+    private const int WindowBits = 7;
+    private const int Windows = (256 + WindowBits) / WindowBits; // 37: the top digit takes the last carry
+    private const int Entries = 1 << (WindowBits - 1);
+    private const int EntryWords = 8;
 
-    private static readonly Lazy<FixedBaseMultiplier> LazyShared = new(() => new FixedBaseMultiplier(Secp256k1.G), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<ulong[]> LazyTable = new(BuildTable, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    /// <summary>The table for the secp256k1 generator, built on first use.</summary>
-    public static FixedBaseMultiplier Shared => LazyShared.Value;
-
-    // table[i][j - 1] = j · 2^(8i) · G, normalised to affine so that each addition is a mixed one.
-    private readonly ECPoint[][] _table;
-
-    private FixedBaseMultiplier(ECPoint generator)
+    /// <summary>k·G as affine coordinates, for 0 &lt; k &lt; n. Same instructions and memory accesses for every k.</summary>
+    public static void Multiply(in Scalar k, out FieldElement x, out FieldElement y)
     {
-        var curve = generator.Curve;
-        _table = new ECPoint[Windows][];
-        var windowBase = generator.Normalize();
+        var table = MemoryMarshal.Cast<ulong, Vector128<ulong>>(LazyTable.Value.AsSpan());
+        var acc = new JacobianPoint { X = FieldElement.One, Y = FieldElement.One, Z = FieldElement.One };
+        ulong atInfinity = ulong.MaxValue;
+        ulong carry = 0;
         for (int i = 0; i < Windows; i++)
         {
-            var row = new ECPoint[EntriesPerWindow];
-            row[0] = windowBase;
-            for (int j = 1; j < EntriesPerWindow; j++)
-                row[j] = row[j - 1].Add(windowBase);
-            var nextBase = row[EntriesPerWindow - 1].Add(windowBase);
-            curve.NormalizeAll(row);
-            _table[i] = row;
-            windowBase = nextBase.Normalize();
+            // Signed recoding without branches: a window value v of 64 or more (with the carry in, v ≤ 128)
+            // becomes the digit v − 128, of magnitude 128 − v, and carries one into the next window.
+            ulong value = k.Window(i * WindowBits, WindowBits) + carry;
+            carry = (value + Entries) >> WindowBits;
+            ulong negative = 0 - carry;
+            ulong magnitude = ((2 * Entries - value) & negative) | (value & ~negative);
+
+            // Read the whole row, 64 bytes per entry, and keep the wanted entry with masks.
+            var row = table.Slice(i * Entries * 4, Entries * 4);
+            Vector128<ulong> x01 = default, x23 = default, y01 = default, y23 = default;
+            for (int j = 0; j < Entries; j++)
+            {
+                var take = Vector128.Create(ConstantTime.EqualMask(magnitude, (ulong)(j + 1)));
+                x01 |= row[4 * j] & take;
+                x23 |= row[4 * j + 1] & take;
+                y01 |= row[4 * j + 2] & take;
+                y23 |= row[4 * j + 3] & take;
+            }
+            var px = new FieldElement(x01.GetElement(0), x01.GetElement(1), x23.GetElement(0), x23.GetElement(1));
+            var py = new FieldElement(y01.GetElement(0), y01.GetElement(1), y23.GetElement(0), y23.GetElement(1));
+            FieldElement.Select(ref py, FieldElement.Negate(py), negative);
+
+            var sum = AddAffine(acc, px, py);
+            // From infinity, the sum is the table point itself.
+            FieldElement.Select(ref sum.X, px, atInfinity);
+            FieldElement.Select(ref sum.Y, py, atInfinity);
+            FieldElement.Select(ref sum.Z, FieldElement.One, atInfinity);
+            ulong keep = ~ConstantTime.ZeroMask(magnitude);
+            FieldElement.Select(ref acc.X, sum.X, keep);
+            FieldElement.Select(ref acc.Y, sum.Y, keep);
+            FieldElement.Select(ref acc.Z, sum.Z, keep);
+            atInfinity &= ~keep;
         }
+
+        // x = X/Z², y = Y/Z³. Z depends on k, so it is inverted blinded.
+        var zi = FieldElement.InvertBlinded(acc.Z, Blinding.NextFieldElement());
+        var zi2 = FieldElement.Sqr(zi);
+        x = FieldElement.Mul(acc.X, zi2);
+        y = FieldElement.Mul(acc.Y, FieldElement.Mul(zi2, zi));
     }
 
-    /// <summary>k·G for 0 &lt; k &lt; 2^256. The result is in Jacobian coordinates; normalise before reading it.</summary>
-    public ECPoint Multiply(BigInteger k)
+    /// <summary>(X1 : Y1 : Z1) + (x2, y2) without branches; wrong only in the cases the remarks rule out.</summary>
+    private static JacobianPoint AddAffine(in JacobianPoint p, in FieldElement x2, in FieldElement y2)
     {
-        if (k.SignValue <= 0 || k.BitLength > 256)
-            throw new ArgumentOutOfRangeException(nameof(k), "The scalar must be in [1, 2^256).");
-
-        Span<byte> bytes = stackalloc byte[32];
-        BigIntegers.AsUnsignedByteArray(k, bytes);
-        return Multiply(bytes);
+        var z1z1 = FieldElement.Sqr(p.Z);
+        var u2 = FieldElement.Mul(x2, z1z1);
+        var s2 = FieldElement.Mul(y2, FieldElement.Mul(p.Z, z1z1));
+        var h = FieldElement.Sub(u2, p.X);
+        var r = FieldElement.Sub(s2, p.Y);
+        var hh = FieldElement.Sqr(h);
+        var hhh = FieldElement.Mul(h, hh);
+        var v = FieldElement.Mul(p.X, hh);
+        JacobianPoint sum;
+        sum.X = FieldElement.Sub(FieldElement.Sub(FieldElement.Sqr(r), hhh), FieldElement.Add(v, v));
+        sum.Y = FieldElement.Sub(FieldElement.Mul(r, FieldElement.Sub(v, sum.X)), FieldElement.Mul(p.Y, hhh));
+        sum.Z = FieldElement.Mul(p.Z, h);
+        return sum;
     }
 
-    /// <summary>k·G for a 32-byte big-endian scalar.</summary>
-    public ECPoint Multiply(ReadOnlySpan<byte> scalar32)
+    private static ulong[] BuildTable()
     {
-        ECPoint? acc = null;
+        var points = new JacobianPoint[Windows * Entries];
+        var windowBase = JacobianPoint.FromAffine(Secp256k1.Gx, Secp256k1.Gy);
         for (int i = 0; i < Windows; i++)
         {
-            int digit = scalar32[31 - i];
-            if (digit == 0)
-                continue;
-            var p = _table[i][digit - 1];
-            acc = acc is null ? p : acc.Add(p);
+            var p = windowBase;
+            for (int j = 0; j < Entries; j++)
+            {
+                points[i * Entries + j] = p;
+                p = JacobianPoint.Add(p, windowBase);
+            }
+            // p is now (Entries + 1)·base; the next base is 2·Entries·base.
+            for (int j = Entries + 1; j < 2 * Entries; j++)
+                p = JacobianPoint.Add(p, windowBase);
+            windowBase = p;
         }
-        return acc ?? throw new ArgumentOutOfRangeException(nameof(scalar32), "The scalar must not be zero.");
+
+        // All to affine with one inversion (Montgomery's trick): prefix products, one inverse, walk back.
+        var prefix = new FieldElement[points.Length];
+        var running = FieldElement.One;
+        for (int i = 0; i < points.Length; i++)
+        {
+            prefix[i] = running;
+            running = FieldElement.Mul(running, points[i].Z);
+        }
+        var inverse = FieldElement.InvertVariableTime(running);
+        var table = new ulong[Windows * Entries * EntryWords];
+        for (int i = points.Length - 1; i >= 0; i--)
+        {
+            var zi = FieldElement.Mul(inverse, prefix[i]);
+            inverse = FieldElement.Mul(inverse, points[i].Z);
+            var zi2 = FieldElement.Sqr(zi);
+            var x = FieldElement.Mul(points[i].X, zi2);
+            var y = FieldElement.Mul(points[i].Y, FieldElement.Mul(zi2, zi));
+            var e = table.AsSpan(i * EntryWords, EntryWords);
+            e[0] = x.L0; e[1] = x.L1; e[2] = x.L2; e[3] = x.L3;
+            e[4] = y.L0; e[5] = y.L1; e[6] = y.L2; e[7] = y.L3;
+        }
+        return table;
     }
 }

@@ -1,27 +1,37 @@
-using Org.BouncyCastle.Asn1.X9;
-using Org.BouncyCastle.Crypto.EC;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Math;
-using Org.BouncyCastle.Math.EC;
-
 namespace EdgeMeter.Crypto.Curves;
 
-/// <summary>
-/// secp256k1 domain, on BouncyCastle's custom <c>SecP256K1Curve</c> (its specialised field arithmetic,
-/// several times faster than the generic Fp curve that <c>SecNamedCurves</c> returns).
-/// </summary>
+/// <summary>secp256k1 (SEC 2): y² = x³ + 7 over GF(2^256 − 2^32 − 977), generator G of prime order n.</summary>
 internal static class Secp256k1
 {
-    public static readonly X9ECParameters Parameters = CustomNamedCurves.GetByName("secp256k1");
-    public static readonly ECCurve Curve = Parameters.Curve;
-    public static readonly ECPoint G = Parameters.G;
-    public static readonly BigInteger N = Parameters.N;
-    public static readonly BigInteger HalfN = N.ShiftRight(1);
-    public static readonly ECDomainParameters Domain = new(Curve, G, N, Parameters.H);
+    /// <summary>The x coordinate of G.</summary>
+    public static readonly FieldElement Gx = new(0x59F2815B16F81798, 0x029BFCDB2DCE28D9, 0x55A06295CE870B07, 0x79BE667EF9DCBBAC);
 
-    /// <summary>True when <paramref name="d"/> is a valid private scalar, 0 &lt; d &lt; n.</summary>
-    public static bool IsValidPrivateKey(BigInteger d) => d.SignValue > 0 && d.CompareTo(N) < 0;
+    /// <summary>The y coordinate of G.</summary>
+    public static readonly FieldElement Gy = new(0x9C47D08FFB10D4B8, 0xFD17B448A6855419, 0x5DA4FBFC0E1108A8, 0x483ADA7726A3C465);
 
-    /// <summary>Writes the 65-byte uncompressed public key 04‖X‖Y of <paramref name="d"/>.</summary>
-    public static byte[] PublicKeyOf(BigInteger d) => FixedBaseMultiplier.Shared.Multiply(d).Normalize().GetEncoded(false);
+    /// <summary>True when the 32 big-endian bytes are a valid private scalar, 0 &lt; d &lt; n.</summary>
+    public static bool IsValidPrivateKey(ReadOnlySpan<byte> secret32)
+    {
+        if (secret32.Length != 32)
+            return false;
+        var d = Scalar.Read(secret32, out ulong overflow);
+        return (overflow | (d.ZeroMask & 1)) == 0;
+    }
+
+    /// <summary>Writes the 65-byte uncompressed public key 04‖X‖Y of d, in constant time.</summary>
+    public static void PublicKeyOf(in Scalar d, Span<byte> publicKey65)
+    {
+        FixedBaseMultiplier.Multiply(d, out var x, out var y);
+        publicKey65[0] = 0x04;
+        x.Write(publicKey65[1..33]);
+        y.Write(publicKey65[33..65]);
+    }
+
+    /// <summary>y² = x³ + 7 for the given coordinates.</summary>
+    public static bool IsOnCurve(in FieldElement x, in FieldElement y) =>
+        FieldElement.EqualMask(FieldElement.Sqr(y), CurveRight(x)) != 0;
+
+    /// <summary>x³ + 7.</summary>
+    public static FieldElement CurveRight(in FieldElement x) =>
+        FieldElement.Add(FieldElement.Mul(FieldElement.Sqr(x), x), new FieldElement(7, 0, 0, 0));
 }

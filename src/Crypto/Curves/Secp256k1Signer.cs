@@ -1,58 +1,60 @@
-using Org.BouncyCastle.Crypto.Digests;
-using Org.BouncyCastle.Crypto.Signers;
-using Org.BouncyCastle.Math;
-using Org.BouncyCastle.Utilities;
+using System.Security.Cryptography;
+using EdgeMeter.Crypto.Hashing;
 
 namespace EdgeMeter.Crypto.Curves;
 
 /// <summary>
 /// ECDSA over secp256k1 as Ethereum wants it: RFC 6979 deterministic k (HMAC-SHA256), low-S, and the
-/// recovery id taken from R while it is at hand rather than by trial recovery.
+/// recovery id taken from R while it is at hand rather than by trial recovery. Signing is constant time
+/// in the key and the nonce and allocates nothing; recovery works on public data only and is variable time.
 /// </summary>
 internal static class Secp256k1Signer
 {
     /// <summary>Signature length: r (32) ‖ s (32) ‖ v (1).</summary>
     public const int SignatureSize = 65;
 
-    /// <summary>Signs a 32-byte digest with private scalar <paramref name="d"/>; v = 27 + recovery id.</summary>
-    public static void Sign(BigInteger d, ReadOnlySpan<byte> digest32, Span<byte> signature65)
+    /// <summary>Signs a 32-byte digest with private scalar <paramref name="d"/> (0 &lt; d &lt; n); v = 27 + recovery id.</summary>
+    public static void Sign(in Scalar d, ReadOnlySpan<byte> digest32, Span<byte> signature65)
     {
         if (digest32.Length != 32)
             throw new ArgumentException("The digest must be 32 bytes.", nameof(digest32));
         if (signature65.Length < SignatureSize)
             throw new ArgumentException("The signature buffer must hold 65 bytes.", nameof(signature65));
 
-        var n = Secp256k1.N;
-        // A 256-bit digest and a 256-bit order: bits2int is the digest itself, no truncation.
-        var e = new BigInteger(1, digest32);
-        var kCalculator = new HMacDsaKCalculator(new Sha256Digest());
-        kCalculator.Init(n, d, digest32.ToArray());
-
-        while (true)
+        // A 256-bit digest and a 256-bit order: bits2int is the digest itself, reduced once for the arithmetic.
+        var e = Scalar.Read(digest32, out _);
+        var nonces = new Rfc6979(d, e);
+        try
         {
-            var k = kCalculator.NextK();
-            var point = FixedBaseMultiplier.Shared.Multiply(k).Normalize();
-            var x = point.AffineXCoord.ToBigInteger();
-            var r = x.Mod(n);
-            if (r.SignValue == 0)
-                continue;
-
-            var s = BigIntegers.ModOddInverse(n, k).Multiply(e.Add(d.Multiply(r))).Mod(n);
-            if (s.SignValue == 0)
-                continue;
-
-            int recoveryId = (point.AffineYCoord.TestBitZero() ? 1 : 0) | (x.CompareTo(n) >= 0 ? 2 : 0);
-            if (s.CompareTo(Secp256k1.HalfN) > 0)
+            while (true)
             {
-                // (r, n − s) is the same signature with R negated: the y parity flips.
-                s = n.Subtract(s);
-                recoveryId ^= 1;
-            }
+                var k = nonces.Next();
+                FixedBaseMultiplier.Multiply(k, out var x, out var y);
+                Span<byte> xBytes = stackalloc byte[32];
+                x.Write(xBytes);
+                // r and whether x ≥ n end up in the signature: they are public.
+                var r = Scalar.Read(xBytes, out ulong xOverflow);
+                if (r.ZeroMask != 0)
+                    continue;
 
-            BigIntegers.AsUnsignedByteArray(r, signature65[..32]);
-            BigIntegers.AsUnsignedByteArray(s, signature65[32..64]);
-            signature65[64] = (byte)(27 + recoveryId);
-            return;
+                var s = Scalar.Mul(Scalar.InvertBlinded(k, Blinding.NextScalar()), Scalar.Add(e, Scalar.Mul(r, d)));
+                if (s.ZeroMask != 0)
+                    continue;
+
+                // (r, n − s) is the same signature with R negated: the y parity flips.
+                ulong high = s.HighMask;
+                Scalar.Select(ref s, Scalar.Negate(s), high);
+                ulong recoveryId = (y.IsOdd ^ (high & 1)) | (xOverflow << 1);
+
+                r.Write(signature65[..32]);
+                s.Write(signature65[32..64]);
+                signature65[64] = (byte)(27 + recoveryId);
+                return;
+            }
+        }
+        finally
+        {
+            nonces.Clear();
         }
     }
 
@@ -60,43 +62,101 @@ internal static class Secp256k1Signer
     /// ecrecover: the uncompressed public key that made <paramref name="signature65"/> over <paramref name="digest32"/>.
     /// Rejects r or s out of range, high S, v other than 27/28, and an r that is not an x on the curve.
     /// </summary>
-    public static bool TryRecoverPublicKey(ReadOnlySpan<byte> digest32, ReadOnlySpan<byte> signature65, out byte[] publicKey65)
+    public static bool TryRecoverPublicKey(ReadOnlySpan<byte> digest32, ReadOnlySpan<byte> signature65, Span<byte> publicKey65)
     {
-        publicKey65 = [];
-        if (digest32.Length != 32 || signature65.Length != SignatureSize)
+        if (digest32.Length != 32 || signature65.Length != SignatureSize || publicKey65.Length < 65)
             return false;
         int v = signature65[64];
         if (v is not (27 or 28))
             return false;
 
-        var n = Secp256k1.N;
-        var r = new BigInteger(1, signature65[..32]);
-        var s = new BigInteger(1, signature65[32..64]);
-        if (r.SignValue == 0 || r.CompareTo(n) >= 0 || s.SignValue == 0 || s.CompareTo(Secp256k1.HalfN) > 0)
+        var r = Scalar.Read(signature65[..32], out ulong rOverflow);
+        var s = Scalar.Read(signature65[32..64], out ulong sOverflow);
+        if (rOverflow != 0 || sOverflow != 0 || r.ZeroMask != 0 || s.ZeroMask != 0 || s.HighMask != 0)
             return false;
 
         // v of 27/28 carries only the y parity; an x ≥ n (recovery id 2, 3) cannot be expressed, as in the EVM.
-        Span<byte> compressed = stackalloc byte[33];
-        compressed[0] = (byte)(v == 27 ? 0x02 : 0x03);
-        signature65[..32].CopyTo(compressed[1..]);
-        Org.BouncyCastle.Math.EC.ECPoint rPoint;
-        try
-        {
-            rPoint = Secp256k1.Curve.DecodePoint(compressed.ToArray());
-        }
-        catch (ArgumentException)
-        {
+        FieldElement.TryRead(signature65[..32], out var rx);
+        if (!FieldElement.TrySqrt(Secp256k1.CurveRight(rx), out var ry))
             return false;
+        if (ry.IsOdd != (ulong)(v - 27))
+            ry = FieldElement.Negate(ry);
+
+        var e = Scalar.Read(digest32, out _);
+        var rInv = Scalar.InvertVariableTime(r);
+        var u1 = Scalar.Negate(Scalar.Mul(e, rInv));
+        var u2 = Scalar.Mul(s, rInv);
+        var q = PublicMultiplier.MultiplyAdd(u1, u2, rx, ry);
+        if (!q.TryToAffine(out var qx, out var qy))
+            return false;
+        publicKey65[0] = 0x04;
+        qx.Write(publicKey65[1..33]);
+        qy.Write(publicKey65[33..65]);
+        return true;
+    }
+
+    /// <summary>The RFC 6979 HMAC-DRBG (section 3.2) with HMAC-SHA256, in inline buffers: no allocation.</summary>
+    private struct Rfc6979
+    {
+        private static ReadOnlySpan<byte> Zero => [0x00];
+        private static ReadOnlySpan<byte> One => [0x01];
+
+        private HmacSha256 _mac;
+        private Block32 _v;
+        private bool _started;
+
+        public Rfc6979(in Scalar d, in Scalar e)
+        {
+            // seed = int2octets(x) ‖ bits2octets(h1): the key and the digest reduced mod n.
+            Span<byte> seed = stackalloc byte[64];
+            d.Write(seed[..32]);
+            e.Write(seed[32..]);
+            ((Span<byte>)_v).Fill(0x01);
+            Span<byte> k = stackalloc byte[32];
+            k.Clear();
+            _mac = new HmacSha256(k);
+            Reseed(Zero, seed);
+            Reseed(One, seed);
+            CryptographicOperations.ZeroMemory(seed);
         }
 
-        var e = new BigInteger(1, digest32);
-        var rInv = BigIntegers.ModOddInverse(n, r);
-        var u1 = n.Subtract(e).Multiply(rInv).Mod(n);
-        var u2 = s.Multiply(rInv).Mod(n);
-        var q = Org.BouncyCastle.Math.EC.ECAlgorithms.SumOfTwoMultiplies(Secp256k1.G, u1, rPoint, u2).Normalize();
-        if (q.IsInfinity)
-            return false;
-        publicKey65 = q.GetEncoded(false);
-        return true;
+        /// <summary>The next candidate k in [1, n).</summary>
+        public Scalar Next()
+        {
+            while (true)
+            {
+                if (_started)
+                    Reseed(Zero, default);
+                _started = true;
+                Span<byte> v = _v;
+                _mac.Compute(v, default, default, v);
+                var k = Scalar.Read(v, out ulong overflow);
+                if ((overflow | (k.ZeroMask & 1)) == 0)
+                    return k;
+            }
+        }
+
+        public void Clear()
+        {
+            _mac.Clear();
+            CryptographicOperations.ZeroMemory(_v);
+        }
+
+        // K = HMAC_K(V ‖ marker ‖ seed); V = HMAC_K(V).
+        private void Reseed(ReadOnlySpan<byte> marker, ReadOnlySpan<byte> seed)
+        {
+            Span<byte> k = stackalloc byte[32];
+            Span<byte> v = _v;
+            _mac.Compute(v, marker, seed, k);
+            _mac = new HmacSha256(k);
+            _mac.Compute(v, default, default, v);
+            CryptographicOperations.ZeroMemory(k);
+        }
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(32)]
+    private struct Block32
+    {
+        private byte _element;
     }
 }

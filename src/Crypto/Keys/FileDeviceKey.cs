@@ -1,35 +1,41 @@
 using System.Security.Cryptography;
 using EdgeMeter.Crypto.Curves;
-using Org.BouncyCastle.Math;
+using EdgeMeter.Crypto.Files;
 
 namespace EdgeMeter.Crypto.Keys;
 
 /// <summary>A secp256k1 key kept in one file (mode 0600) in the data directory.</summary>
 /// <remarks>
-/// The private scalar is held as a BouncyCastle <see cref="BigInteger"/>, which cannot be wiped; the raw
-/// bytes read from disk are wiped as soon as the scalar is made. No member returns or prints the secret.
+/// The private scalar is held as four 64-bit limbs inside this object and wiped on <see cref="Dispose"/>; the
+/// raw bytes read from disk are wiped as soon as the scalar is made. No member returns or prints the secret.
 /// </remarks>
 public sealed class FileDeviceKey : IDeviceKey
 {
-    private readonly BigInteger _d;
-    private readonly byte[] _publicKey;
+    private Scalar _d;
+    private readonly byte[] _publicKey = new byte[65];
     private bool _disposed;
 
-    private FileDeviceKey(BigInteger d)
+    private FileDeviceKey(ReadOnlySpan<byte> secret32)
     {
-        _d = d;
-        _publicKey = Secp256k1.PublicKeyOf(d);
+        _d = Scalar.Read(secret32, out _);
+        Secp256k1.PublicKeyOf(_d, _publicKey);
         Address = EthereumAddress.FromPublicKey(_publicKey);
     }
 
     /// <summary>Loads the key at <paramref name="path"/>, or makes one from the OS CSPRNG and writes it with mode 0600.</summary>
     /// <exception cref="KeyFileException">The file is accessible to group or others, malformed, or cannot be read or written.</exception>
-    public static FileDeviceKey LoadOrCreate(string path)
+    public static FileDeviceKey LoadOrCreate(string path, IFileMedium? medium = null) =>
+        FromFileSecret(KeyFile.LoadOrCreate(path, IsValidSecret, medium));
+
+    /// <summary>Loads the key at <paramref name="path"/>; never creates one (readers such as <c>keys show</c>).</summary>
+    /// <exception cref="KeyFileException">No file (<see cref="KeyFileError.Missing"/>), or insecure, malformed or unreadable.</exception>
+    public static FileDeviceKey Load(string path) => FromFileSecret(KeyFile.Load(path, IsValidSecret));
+
+    private static FileDeviceKey FromFileSecret(byte[] secret)
     {
-        byte[] secret = KeyFile.LoadOrCreate(path, IsValidSecret);
         try
         {
-            return new FileDeviceKey(new BigInteger(1, secret));
+            return new FileDeviceKey(secret);
         }
         finally
         {
@@ -41,9 +47,9 @@ public sealed class FileDeviceKey : IDeviceKey
     /// <exception cref="ArgumentException">The secret is not a valid secp256k1 private key.</exception>
     public static FileDeviceKey FromSecret(ReadOnlySpan<byte> secret32)
     {
-        if (secret32.Length != 32 || !IsValidSecret(secret32.ToArray()))
+        if (!Secp256k1.IsValidPrivateKey(secret32))
             throw new ArgumentException("A secp256k1 private key is 32 bytes in [1, n).", nameof(secret32));
-        return new FileDeviceKey(new BigInteger(1, secret32));
+        return new FileDeviceKey(secret32);
     }
 
     /// <inheritdoc />
@@ -63,7 +69,11 @@ public sealed class FileDeviceKey : IDeviceKey
     public override string ToString() => Address;
 
     /// <inheritdoc />
-    public void Dispose() => _disposed = true;
+    public void Dispose()
+    {
+        _d = default;
+        _disposed = true;
+    }
 
-    private static bool IsValidSecret(byte[] secret) => Secp256k1.IsValidPrivateKey(new BigInteger(1, secret));
+    private static bool IsValidSecret(byte[] secret) => Secp256k1.IsValidPrivateKey(secret);
 }

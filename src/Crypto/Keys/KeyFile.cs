@@ -1,11 +1,13 @@
 using System.Security.Cryptography;
 using System.Text;
+using EdgeMeter.Crypto.Files;
 
 namespace EdgeMeter.Crypto.Keys;
 
 /// <summary>
-/// Reads and creates 32-byte private-key files: owner-only mode 0600, created atomically (a temporary
-/// file made with mode 0600 from the start, flushed, then renamed), and refused when group or others can read them.
+/// Reads and creates 32-byte private-key files: owner-only mode 0600, created through <see cref="AtomicFile"/>
+/// (a temporary file made with mode 0600 from the start, synced, renamed, directory synced), and refused when group
+/// or others can read them.
 /// </summary>
 internal static class KeyFile
 {
@@ -18,11 +20,12 @@ internal static class KeyFile
     /// Loads the 32-byte secret at <paramref name="path"/>, or creates one from the OS CSPRNG.
     /// <paramref name="isValid"/> decides whether a secret is a usable scalar for the curve.
     /// </summary>
-    public static byte[] LoadOrCreate(string path, Func<byte[], bool> isValid)
+    public static byte[] LoadOrCreate(string path, Func<byte[], bool> isValid, IFileMedium? medium = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (File.Exists(path))
-            return Load(path, isValid);
+        medium ??= OsFileMedium.Instance;
+        if (medium.Exists(path))
+            return Load(path, isValid, medium);
 
         byte[] secret = new byte[32];
         do
@@ -31,59 +34,48 @@ internal static class KeyFile
         }
         while (!isValid(secret));
 
-        string? directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
-        string temp = path + ".tmp-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         try
         {
-            if (directory is not null && !Directory.Exists(directory))
-            {
-                if (OperatingSystem.IsWindows())
-                    Directory.CreateDirectory(directory);
-                else
-                    Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
-
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-            if (!OperatingSystem.IsWindows())
-                options.UnixCreateMode = OwnerOnly;
-            using (var stream = new FileStream(temp, options))
-            {
-                stream.Write(secret);
-                stream.Flush(flushToDisk: true);
-            }
+            if (System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)) is { } directory)
+                medium.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             // Without overwrite: if another process won the race, its key stands and we load it.
-            File.Move(temp, path, overwrite: false);
-            return secret;
-        }
-        catch (IOException) when (File.Exists(path))
-        {
-            TryDelete(temp);
-            CryptographicOperations.ZeroMemory(secret);
-            return Load(path, isValid);
+            if (medium.WriteAtomic(path, secret, OwnerOnly, overwrite: false))
+                return secret;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            TryDelete(temp);
             CryptographicOperations.ZeroMemory(secret);
             throw new KeyFileException(KeyFileError.Io, path, $"cannot create key file {path}: {e.Message}", e);
         }
+        CryptographicOperations.ZeroMemory(secret);
+        return Load(path, isValid, medium);
     }
 
-    private static byte[] Load(string path, Func<byte[], bool> isValid)
+    /// <summary>Loads the secret at <paramref name="path"/>; never creates one.</summary>
+    /// <exception cref="KeyFileException">Missing (<see cref="KeyFileError.Missing"/>), insecure, malformed or unreadable.</exception>
+    public static byte[] Load(string path, Func<byte[], bool> isValid, IFileMedium? medium = null)
+    {
+        medium ??= OsFileMedium.Instance;
+        if (!medium.Exists(path))
+            throw new KeyFileException(KeyFileError.Missing, path, $"no key file at {path}");
+        return LoadExisting(path, isValid, medium);
+    }
+
+    private static byte[] LoadExisting(string path, Func<byte[], bool> isValid, IFileMedium medium)
     {
         byte[] content;
         try
         {
             if (!OperatingSystem.IsWindows())
             {
-                var mode = File.GetUnixFileMode(path);
+                var mode = medium.GetUnixFileMode(path);
                 if ((mode & GroupOrOther) != 0)
                 {
                     throw new KeyFileException(KeyFileError.InsecurePermissions, path,
                         $"key file {path} is accessible to group or others (mode {ModeText(mode)}); run: chmod 600 {path}");
                 }
             }
-            content = File.ReadAllBytes(path);
+            content = medium.ReadAllBytes(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -123,18 +115,4 @@ internal static class KeyFile
     }
 
     private static string ModeText(UnixFileMode mode) => Convert.ToString((int)mode & 0x1FF, 8).PadLeft(4, '0');
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
 }

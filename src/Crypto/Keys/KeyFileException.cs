@@ -9,6 +9,8 @@ public enum KeyFileError
     Malformed = 2,
     /// <summary>The file or its directory could not be read or written.</summary>
     Io = 3,
+    /// <summary>There is no key file (a reader that must not create one).</summary>
+    Missing = 4,
 }
 
 /// <summary>A key file that cannot be used, with the reason as a code. The message never contains key material.</summary>

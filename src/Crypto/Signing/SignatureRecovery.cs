@@ -9,7 +9,8 @@ public static class SignatureRecovery
     /// <summary>Recovers the signer's address (0x lower-case hex); false for a malformed or high-S signature.</summary>
     public static bool TryRecoverAddress(ReadOnlySpan<byte> digest32, ReadOnlySpan<byte> signature65, out string address)
     {
-        if (Secp256k1Signer.TryRecoverPublicKey(digest32, signature65, out var publicKey))
+        Span<byte> publicKey = stackalloc byte[65];
+        if (Secp256k1Signer.TryRecoverPublicKey(digest32, signature65, publicKey))
         {
             address = EthereumAddress.FromPublicKey(publicKey);
             return true;
@@ -19,6 +20,12 @@ public static class SignatureRecovery
     }
 
     /// <summary>Recovers the signer's uncompressed public key (65 bytes); false for a malformed or high-S signature.</summary>
-    public static bool TryRecoverPublicKey(ReadOnlySpan<byte> digest32, ReadOnlySpan<byte> signature65, out byte[] publicKey65) =>
-        Secp256k1Signer.TryRecoverPublicKey(digest32, signature65, out publicKey65);
+    public static bool TryRecoverPublicKey(ReadOnlySpan<byte> digest32, ReadOnlySpan<byte> signature65, out byte[] publicKey65)
+    {
+        publicKey65 = new byte[65];
+        if (Secp256k1Signer.TryRecoverPublicKey(digest32, signature65, publicKey65))
+            return true;
+        publicKey65 = [];
+        return false;
+    }
 }

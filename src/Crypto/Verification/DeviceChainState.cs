@@ -57,10 +57,21 @@ public sealed class DeviceChainState
         if (!string.Equals(record.Device, Device, StringComparison.OrdinalIgnoreCase))
             return new ChainFinding(FindingKind.WrongSigner, record.Sequence, $"signed by {record.Device}, not by {Device}") { Device = Device };
 
+        return CheckLink(record, digest);
+    }
+
+    /// <summary>
+    /// The link rules alone, for a record whose <paramref name="digest"/> the caller has recomputed and whose signature it
+    /// has checked (a ledger that recovers a batch's signatures in parallel): sequence and prev hash. Null when the
+    /// record is the next link.
+    /// </summary>
+    public ChainFinding? CheckLink(ReadingRecord record, ReadOnlySpan<byte> digest)
+    {
+        ArgumentNullException.ThrowIfNull(record);
         ulong seq = record.Sequence;
         if (seq == LastSequence && seq != 0)
         {
-            return digest.AsSpan().SequenceEqual(_lastDigest)
+            return digest.SequenceEqual(_lastDigest)
                 ? new ChainFinding(FindingKind.Duplicate, seq, "same record again") { Device = Device }
                 : new ChainFinding(FindingKind.Duplicate, seq, "another record with an accepted sequence number") { Device = Device };
         }
@@ -74,6 +85,18 @@ public sealed class DeviceChainState
         if (!record.PrevHash.Span.SequenceEqual(_lastDigest))
             return new ChainFinding(FindingKind.BrokenChain, seq, $"prev is not the digest of seq {LastSequence}") { Device = Device };
         return null;
+    }
+
+    /// <summary>Makes a record the head after <see cref="CheckLink"/> accepted it; its digest the caller recomputed.</summary>
+    /// <exception cref="ArgumentException">The sequence number does not advance, or the digest is not 32 bytes.</exception>
+    public void Advance(ulong sequence, ReadOnlySpan<byte> digest)
+    {
+        if (digest.Length != 32)
+            throw new ArgumentException("A digest is 32 bytes.", nameof(digest));
+        if (sequence <= LastSequence)
+            throw new ArgumentException($"Cannot accept seq {sequence} after seq {LastSequence}.", nameof(sequence));
+        LastSequence = sequence;
+        _lastDigest = digest.ToArray();
     }
 
     /// <summary>

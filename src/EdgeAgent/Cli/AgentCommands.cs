@@ -13,13 +13,15 @@ internal static class AgentCommands
     public static Command CreateRun()
     {
         var config = new Option<string?>("--config") { Description = $"Configuration file (default {ConfigLoader.DefaultPath})." };
-        var command = new Command("run", "Run the agent as a service (systemd Type=notify).") { config };
+        var lcd = LcdOption();
+        var command = new Command("run", "Run the agent as a service (systemd Type=notify).") { config, lcd };
         command.SetAction(async (result, ct) =>
         {
             var path = result.GetValue(config) ?? ConfigLoader.DefaultPath;
             var options = LoadConfig(path);
+            options.Display.Trace = LcdTrace(result.GetValue(lcd)) ?? options.Display.Trace;
             RequireOpenSsl();
-            return await AgentHost.RunAsync(options, ct, path).ConfigureAwait(false);
+            return await AgentHost.RunAsync(options, ct, configPath: path).ConfigureAwait(false);
         });
         return command;
     }
@@ -38,6 +40,20 @@ internal static class AgentCommands
         }
     }
 
+    private static Option<string?> LcdOption() =>
+        new("--lcd") { Description = "trace:FILE writes every byte sent to the LCD to FILE, one hex byte per line (a stand-in takes them without an LCD)." };
+
+    /// <summary>The trace file of <c>--lcd trace:FILE</c>, as a full path; null when the option is absent.</summary>
+    internal static string? LcdTrace(string? value)
+    {
+        if (value is null)
+            return null;
+        const string prefix = "trace:";
+        if (!value.StartsWith(prefix, StringComparison.Ordinal) || value.Length == prefix.Length)
+            throw new CliException($"--lcd: must be trace:FILE (got '{value}')", ExitCodes.BadInput);
+        return Path.GetFullPath(value[prefix.Length..]);
+    }
+
     private static void RequireOpenSsl()
     {
         if (NativeChecks.CheckOpenSsl() is { } problem)
@@ -51,10 +67,11 @@ internal static class AgentCommands
         var http = new Option<string>("--http") { Description = "URL of the local web page.", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var noLedger = new Option<bool>("--no-ledger") { Description = "Do not run the development ledger in-process (it runs elsewhere)." };
         var backlog = new Option<int>("--backlog") { Description = "First fill the outbox with N signed readings, as if the uplink had been down; reports drainSeconds." };
+        var lcd = LcdOption();
         var mqtt = new MqttCliOptions();
         var command = new Command("demo", "Run the whole path with simulated meters, an embedded broker and the development ledger.")
         {
-            exitAfter, data, http, noLedger, backlog,
+            exitAfter, data, http, noLedger, backlog, lcd,
         };
         mqtt.AddTo(command);
         command.SetAction(async (result, ct) =>
@@ -81,6 +98,7 @@ internal static class AgentCommands
                 ExternalBroker = external,
                 NoLedger = result.GetValue(noLedger),
                 Backlog = n,
+                LcdTrace = LcdTrace(result.GetValue(lcd)),
             };
             using var loggers = AgentLogging.CreateStderr();
             var outcome = await new DemoRunner(settings, loggers).RunAsync(ct).ConfigureAwait(false);

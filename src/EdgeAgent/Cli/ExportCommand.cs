@@ -40,7 +40,8 @@ internal static class ExportCommand
                 throw new CliException("--from: must not be after --to", ExitCodes.BadInput);
             var domain = Eip712Domain.ForReadings(result.GetValue(chainId));
 
-            using var store = new RecordStore(dir);
+            // Read-only: the agent may be running on this directory, and a second writer would corrupt its store.
+            using var store = RecordStore.OpenReadOnly(dir);
             var path = result.GetValue(output);
             var stream = path is null ? Console.OpenStandardOutput() : new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
             long count = 0;

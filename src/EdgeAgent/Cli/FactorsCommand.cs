@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using EdgeMeter.Agent.Factors;
+using EdgeMeter.Economics;
 
 namespace EdgeMeter.Agent.Cli;
 

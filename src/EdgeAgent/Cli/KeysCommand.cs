@@ -13,7 +13,7 @@ internal static class KeysCommand
     public static Command Create()
     {
         var keys = new Command("keys", "Show the device identity (address and public key).");
-        var show = new Command("show", "Print the device address and public key, creating the key on first use. Never prints the private key.");
+        var show = new Command("show", "Print the device address and public key of the key in the data directory (never creates one). Never prints the private key.");
         var json = CliOutput.JsonOption();
         var data = DataOption();
         show.Options.Add(json);
@@ -24,7 +24,8 @@ internal static class KeysCommand
             FileDeviceKey key;
             try
             {
-                key = FileDeviceKey.LoadOrCreate(path);
+                // Never LoadOrCreate: a reader that made a key would give the gateway a second identity.
+                key = FileDeviceKey.Load(path);
             }
             catch (KeyFileException e)
             {

@@ -15,6 +15,7 @@ internal static class ModbusCommands
     {
         var read = new Command("read", "Read a meter and print every quantity of its register map.");
         read.Subcommands.Add(CreateReadModbus());
+        read.Subcommands.Add(DlmsCommands.CreateRead());
         return read;
     }
 

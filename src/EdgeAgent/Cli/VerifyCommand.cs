@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using EdgeMeter.Crypto.Keys;
 using EdgeMeter.Crypto.Verification;
+using EdgeMeter.Economics;
 
 namespace EdgeMeter.Agent.Cli;
 

@@ -28,6 +28,10 @@ internal sealed class AgentOptions
 
     public DisplayOptions Display { get; set; } = new();
 
+    public ButtonOptions Button { get; set; } = new();
+
+    public RtcOptions Rtc { get; set; } = new();
+
     public StorageOptions Storage { get; set; } = new();
 
     public FactorsOptions Factors { get; set; } = new();
@@ -127,6 +131,15 @@ internal sealed class DisplayOptions
     public int Columns { get; set; } = 16;
 
     public int Rows { get; set; } = 2;
+
+    /// <summary>PCF8574 port bits of the LCD signals; the usual backpack wiring by default.</summary>
+    public BackpackPinOptions Pins { get; set; } = new();
+
+    /// <summary>The backlight goes off this long after the last button press; 0: always on.</summary>
+    public int BacklightSeconds { get; set; } = 300;
+
+    /// <summary>Also write every byte sent to the LCD to this file (<c>--lcd trace:FILE</c>); empty: no trace.</summary>
+    public string? Trace { get; set; }
 }
 
 internal sealed class StorageOptions

@@ -97,8 +97,28 @@ internal static partial class AgentOptionsValidator
             Fail("display.address", $"must be a 7-bit I2C address 0x03..0x77 (got {d.Address})");
         if (d.Columns is not (8 or 16 or 20 or 24 or 40))
             Fail("display.columns", $"must be 8, 16, 20, 24 or 40 (got {d.Columns})");
-        if (d.Rows is < 1 or > 4)
-            Fail("display.rows", $"must be 1..4 (got {d.Rows})");
+        if (d.Rows is not (1 or 2 or 4))
+            Fail("display.rows", $"must be 1, 2 or 4 (got {d.Rows})");
+        else if (d.Rows == 4 && d.Columns != 20)
+            Fail("display.columns", $"a 4-row display must have 20 columns (got {d.Columns})");
+        var pinsUsed = new HashSet<int>();
+        foreach (var (key, bit) in d.Pins.Named())
+        {
+            if (bit is < 0 or > 7 && !(key == "backlight" && bit == -1))
+                Fail($"display.pins.{key}", $"must be a PCF8574 port bit 0..7 (got {bit})");
+            else if (bit >= 0 && !pinsUsed.Add(bit))
+                Fail($"display.pins.{key}", $"bit {bit} is already used by another signal");
+        }
+        if (d.BacklightSeconds < 0)
+            Fail("display.backlightSeconds", $"must not be negative (got {d.BacklightSeconds})");
+        if (o.Button.Pin is < -1 or > 63)
+            Fail("button.pin", $"must be a GPIO line 0..63, or -1 for none (got {o.Button.Pin})");
+        if (o.Button.DebounceMs is < 0 or > 1000)
+            Fail("button.debounceMs", $"must be 0..1000 (got {o.Button.DebounceMs})");
+        if (o.Button.LongPressMs is < 300 or > 10_000)
+            Fail("button.longPressMs", $"must be 300..10000 (got {o.Button.LongPressMs})");
+        if (o.Rtc.I2cBus is < -1 or > 255)
+            Fail("rtc.i2cBus", $"must be 0..255, or -1 for no RTC (got {o.Rtc.I2cBus})");
 
         var f = o.Factors;
         if (f.IntervalMinutes <= 0 || 1440 % f.IntervalMinutes != 0)

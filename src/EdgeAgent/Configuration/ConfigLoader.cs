@@ -96,6 +96,9 @@ internal static class ConfigLoader
                 nameof(MeterOptions) => "meters[].",
                 nameof(HttpOptions) => "http.",
                 nameof(DisplayOptions) => "display.",
+                nameof(BackpackPinOptions) => "display.pins.",
+                nameof(ButtonOptions) => "button.",
+                nameof(RtcOptions) => "rtc.",
                 nameof(StorageOptions) => "storage.",
                 _ => "",
             };

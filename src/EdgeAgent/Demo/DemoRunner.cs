@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using EdgeMeter.Agent.Configuration;
+using EdgeMeter.Crypto.Files;
 using EdgeMeter.Agent.Hosting;
 using EdgeMeter.Agent.Ledger;
 using EdgeMeter.Agent.Sync;
 using EdgeMeter.Crypto.Records;
+using EdgeMeter.Economics;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeMeter.Agent.Demo;
@@ -18,6 +20,7 @@ internal sealed record DemoSettings
     public bool NoLedger { get; init; }
     public int Backlog { get; init; }
     public ulong ChainId { get; init; } = 31337;
+    public string? LcdTrace { get; init; }
 }
 
 /// <summary>The demo's final line.</summary>
@@ -63,7 +66,8 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
 
             var options = new AgentOptions
             {
-                DataDirectory = Path.Combine(dataDir, "agent"),
+                // The same layout as `run`: export, keys show and verify take --data DIR as the README writes them.
+                DataDirectory = dataDir,
                 ChainId = settings.ChainId,
                 PollIntervalSeconds = 1,
                 Meters =
@@ -73,6 +77,7 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
                 ],
                 Mqtt = mqtt,
                 Http = new HttpOptions { Url = settings.HttpUrl },
+                Display = new DisplayOptions { Trace = settings.LcdTrace },
                 // The demo shows each reading on its way at once; a gateway on an SD card batches (storage.commitIntervalSeconds).
                 Storage = new StorageOptions { CommitIntervalSeconds = 0 },
                 // The demo's day lasts a minute: one-minute intervals, the interval in progress counted, and a

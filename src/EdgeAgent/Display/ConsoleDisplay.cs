@@ -4,14 +4,15 @@ namespace EdgeMeter.Agent.Display;
 
 /// <summary>
 /// Stands in for the LCD when none is attached: writes a screen to a text writer (stdout, hence the journal) as one
-/// line, and only when that page's text changed. Pages that merely rotate print nothing after their first showing,
-/// and a page whose live values keep changing (power) prints at most once per <c>minReprintInterval</c>.
+/// line, as soon as that page's text changed. Pages that merely rotate print nothing after their first showing. Only
+/// a live page (power, whose values move every second) prints at most once per <c>liveReprintInterval</c>; any other
+/// change, such as a new pairing code, prints at once.
 /// </summary>
 internal sealed class ConsoleDisplay : ITextDisplay
 {
     private readonly TextWriter _writer;
     private readonly TimeProvider _time;
-    private readonly TimeSpan _minReprintInterval;
+    private readonly TimeSpan _liveReprintInterval;
     private readonly Dictionary<string, (string Text, DateTimeOffset At)> _printed = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
 
@@ -20,15 +21,15 @@ internal sealed class ConsoleDisplay : ITextDisplay
     /// <param name="columns">Characters per row, as the real display would have.</param>
     /// <param name="rows">Rows, as the real display would have.</param>
     /// <param name="time">Clock for the reprint interval.</param>
-    /// <param name="minReprintInterval">Shortest time between two lines for the same page; zero prints every change.</param>
-    public ConsoleDisplay(TextWriter writer, int columns, int rows, TimeProvider time, TimeSpan minReprintInterval)
+    /// <param name="liveReprintInterval">Shortest time between two lines for the same live page; zero prints every change.</param>
+    public ConsoleDisplay(TextWriter writer, int columns, int rows, TimeProvider time, TimeSpan liveReprintInterval)
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentOutOfRangeException.ThrowIfLessThan(columns, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         _writer = writer;
         _time = time;
-        _minReprintInterval = minReprintInterval;
+        _liveReprintInterval = liveReprintInterval;
         Columns = columns;
         Rows = rows;
     }
@@ -40,7 +41,10 @@ internal sealed class ConsoleDisplay : ITextDisplay
     public int Columns { get; }
 
     /// <inheritdoc />
-    public void Show(IReadOnlyList<string> lines, string page = "")
+    public bool Backlight { get; set; } = true;
+
+    /// <inheritdoc />
+    public void Show(IReadOnlyList<string> lines, string page = "", bool live = false)
     {
         ArgumentNullException.ThrowIfNull(lines);
         var text = Format(lines);
@@ -48,7 +52,7 @@ internal sealed class ConsoleDisplay : ITextDisplay
         {
             var now = _time.GetUtcNow();
             if (_printed.TryGetValue(page, out var last)
-                && (last.Text == text || now - last.At < _minReprintInterval))
+                && (last.Text == text || (live && now - last.At < _liveReprintInterval)))
             {
                 return;
             }
@@ -85,8 +89,7 @@ internal sealed class ConsoleDisplay : ITextDisplay
             // Show exactly what the LCD would: cut to width, padded, unknown characters as '?'.
             for (int col = 0; col < Columns; col++)
             {
-                char c = col < line.Length ? line[col] : ' ';
-                sb.Append(Hd44780Rom.CanShow(c) ? c : '?');
+                sb.Append(col < line.Length ? LcdCharset.ForConsole(line[col]) : ' ');
             }
         }
 

@@ -1,8 +1,9 @@
 using System.Text;
 using EdgeMeter.Agent.Status;
 using EdgeMeter.Agent.Storage;
-using EdgeMeter.Agent.Sync;
+using EdgeMeter.Crypto.Files;
 using EdgeMeter.Crypto.Records;
+using EdgeMeter.Economics;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeMeter.Agent.Factors;
@@ -90,7 +91,7 @@ internal sealed partial class FactorService
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
         using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
             Accumulator.WriteSnapshot(w);
-        AtomicFile.WriteAllBytes(Path.Combine(_dataDirectory, StateFile), buffer.WrittenSpan);
+        AtomicFile.Write(Path.Combine(_dataDirectory, StateFile), buffer.WrittenSpan);
     }
 
     /// <summary>Feeds a cycle's signed readings.</summary>
@@ -158,7 +159,7 @@ internal sealed partial class FactorService
                 LogRejected("params", $"version {incoming.Version} is not newer than the current {Params.Version}");
                 return false;
             }
-            AtomicFile.WriteAllBytes(Path.Combine(_dataDirectory, ParamsFile), payload);
+            AtomicFile.Write(Path.Combine(_dataDirectory, ParamsFile), payload);
             Params = incoming;
         }
         LogParamsAccepted(incoming.Version);
@@ -181,7 +182,7 @@ internal sealed partial class FactorService
             if (added == 0)
                 return true;
             _eventsJson = FactorJson.WriteEvents(_events);
-            AtomicFile.WriteAllBytes(Path.Combine(_dataDirectory, EventsFile), _eventsJson);
+            AtomicFile.Write(Path.Combine(_dataDirectory, EventsFile), _eventsJson);
             LogEventsAccepted(added, _events.Count);
         }
         return true;

@@ -1,6 +1,7 @@
 using EdgeMeter.Agent.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeMeter.Agent.Hosting;
@@ -11,10 +12,12 @@ namespace EdgeMeter.Agent.Hosting;
 /// </summary>
 internal static class AgentHost
 {
-    /// <param name="options">The validated options.</param>
+    /// <summary>Runs until SIGTERM (exit code 0) or until a background loop fails (exit code 1).</summary>
+    /// <param name="options">Validated options.</param>
     /// <param name="ct">Stops the host.</param>
+    /// <param name="configure">Applied to the runtime before it runs (tests).</param>
     /// <param name="configPath">The file the options came from; the local page's setup writes to it.</param>
-    public static async Task<int> RunAsync(AgentOptions options, CancellationToken ct, string? configPath = null)
+    public static async Task<int> RunAsync(AgentOptions options, CancellationToken ct, Action<AgentRuntime>? configure = null, string? configPath = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSystemd();
@@ -22,26 +25,48 @@ internal static class AgentHost
         builder.Logging.AddFilter("MQTTnet", LogLevel.Warning);
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Services.AddSingleton(options);
+        var outcome = new AgentOutcome(configure);
+        builder.Services.AddSingleton(outcome);
         builder.Services.AddSingleton(new ConfigFile(configPath));
         builder.Services.AddHostedService<AgentService>();
         using var host = builder.Build();
         await host.RunAsync(ct).ConfigureAwait(false);
-        return 0;
+        return outcome.ExitCode;
     }
 }
 
-/// <summary>Runs <see cref="AgentRuntime"/> for the host's lifetime.</summary>
-internal sealed class AgentService(AgentOptions options, ConfigFile config, ILoggerFactory loggers) : BackgroundService
+/// <summary>How the agent ended, for the process exit code.</summary>
+internal sealed class AgentOutcome(Action<AgentRuntime>? configure)
+{
+    public Action<AgentRuntime>? Configure { get; } = configure;
+
+    public int ExitCode { get; set; }
+}
+
+/// <summary>Runs <see cref="AgentRuntime"/> for the host's lifetime; a failed loop stops the host with exit code 1.</summary>
+internal sealed class AgentService(
+    AgentOptions options, ConfigFile config, ILoggerFactory loggers, AgentOutcome outcome, IHostApplicationLifetime lifetime,
+    IServiceProvider services) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await using var runtime = new AgentRuntime(options, loggers, configPath: config.Path);
+        // Registered by AddSystemd only when systemd started us.
+        if (services.GetService<ISystemdNotifier>() is { IsEnabled: true } notifier)
+            runtime.WatchdogPing = () => notifier.Notify(new ServiceState("WATCHDOG=1"));
+        outcome.Configure?.Invoke(runtime);
         try
         {
             await runtime.RunAsync(stoppingToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+        catch (LoopFailedException)
+        {
+            // Already logged, once, by the runtime. Not rethrown: the host would log it again with a stack trace.
+            outcome.ExitCode = 1;
+            lifetime.StopApplication();
         }
     }
 }

@@ -12,6 +12,7 @@ using EdgeMeter.Agent.Web;
 using EdgeMeter.Crypto.Keys;
 using EdgeMeter.Crypto.Records;
 using EdgeMeter.Crypto.Signing;
+using EdgeMeter.Economics;
 using EdgeMeter.Protocols.Modbus;
 using Microsoft.Extensions.Logging;
 
@@ -47,7 +48,9 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         _options = options;
         _loggers = loggers;
         _log = loggers.CreateLogger<AgentRuntime>();
-        _time = time ?? TimeProvider.System;
+        var clocks = AgentClocks.Start(options.Rtc, new SystemClockSource(), time ?? TimeProvider.System, loggers.CreateLogger<RealTimeClock>());
+        _time = clocks.Time;
+        Rtc = clocks.Rtc;
 
         // The key lives here: owner only, whoever created the folder (systemd's StateDirectoryMode says the same).
         Directory.CreateDirectory(options.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -58,7 +61,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         Pairing = new FilePairingService(options.DataDirectory, _time, loggers.CreateLogger<FilePairingService>());
         Factors = new FactorService(options.DataDirectory, options.Factors.IntervalMinutes, options.Factors.IncludeCurrentInterval,
             () => Pairing.GetState().OperatorAddress, loggers.CreateLogger<FactorService>());
-        Clock = new ClockMonitor(new SystemClockSource(), TimeSpan.FromSeconds(2));
+        Clock = clocks.Monitor;
         Clock.ClockJumped += (_, jump) => LogClockJump(jump.JumpMs, jump.BeforeMs, jump.AfterMs);
         Clock.StatusChanged += (_, status) => LogTimeStatus(status);
         TimeStatusNow = () => Clock.Sample().Status;
@@ -111,6 +114,9 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     /// <summary>Watches NTP state and clock jumps; every record carries its verdict.</summary>
     public ClockMonitor Clock { get; }
 
+    /// <summary>The DS3231 real-time clock, when one answered at start.</summary>
+    public RealTimeClock? Rtc { get; }
+
     /// <summary>The time status for new records: sampled once per poll cycle from <see cref="Clock"/>.</summary>
     public Func<TimeStatus> TimeStatusNow { get; set; }
 
@@ -118,29 +124,73 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     {
         LogStarting(Key.Address, Meters.Count, Store.Head.Sequence, Store.PendingCount);
         var d = _options.Display;
-        using var display = DisplayFactory.Create(d.I2cBus, d.Address, d.Columns, d.Rows, _log, _displayMirror);
+        using var display = DisplayFactory.Create(d, _log, _displayMirror, _time);
         // Without an LCD the pairing code goes to the log, the only place the person at the gateway can read it.
         Pairing.LogCodes = display is ConsoleDisplay;
+        DisplayPresenter? presenter = null;
         if (!string.IsNullOrEmpty(_options.Http.Url))
         {
-            var columns = d.Columns;
             Web = new WebServer(new Uri(_options.Http.Url), this, Pairing, _loggers.CreateLogger<WebServer>(), _time, new WebServerOptions
             {
                 AllowedHosts = () => _options.Http.AllowedHosts,
                 PublicSummary = () => _options.Http.PublicSummary,
                 Setup = Setup,
                 // What the LCD shows, minus the pairing code, which no web response may carry.
-                LcdMirror = () => [.. DisplayPresenter.BuildPages(Current, null, Pairing.GetState(), _time.GetUtcNow(), columns).Select(p => (p.Line1, p.Line2))],
+                LcdMirror = () => presenter?.MirrorPages() ?? [],
             });
             await Web.StartAsync(ct).ConfigureAwait(false);
             LogWeb(Web.BoundUrl.ToString());
         }
-        var presenter = new DisplayPresenter(display, this, Pairing, _time, _loggers.CreateLogger<DisplayPresenter>());
-        var displayTask = presenter.RunAsync(TimeSpan.FromSeconds(1), ct);
+        presenter = new DisplayPresenter(display, this, Pairing, _time, _loggers.CreateLogger<DisplayPresenter>(),
+            backlightTimeout: TimeSpan.FromSeconds(d.BacklightSeconds), ipAddress: NetworkAddress.Find,
+            webUrl: Web is null ? null : NetworkAddress.WebUrl(Web.BoundUrl, NetworkAddress.Find()));
+        using var button = GatewayButton.Open(_options.Button, presenter.ShortPress, presenter.LongPress, _log);
+        // The display runs on through the shutdown drain, so that its last screen has the last balance.
+        using var displayStop = new CancellationTokenSource();
+        var displayTask = presenter.RunAsync(TimeSpan.FromSeconds(1), displayStop.Token);
+        try
+        {
+            await RunPipelineAsync(displayTask, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            await displayStop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await displayTask.ConfigureAwait(false);
+                presenter.ShowStopped();
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException)
+            {
+                // A display that failed was already reported by the supervisor; the stop goes on without it.
+            }
+        }
+    }
 
+    private async Task RunPipelineAsync(Task displayTask, CancellationToken ct)
+    {
         using var uplinkStop = new CancellationTokenSource();
         var uplink = UplinkLoopAsync(uplinkStop.Token);
-        await Task.WhenAll(MeteringLoopAsync(ct), RetentionLoopAsync(ct), ClaimLoopAsync(ct)).ConfigureAwait(false);
+        try
+        {
+            await Supervision.RunAsync(
+            [
+                new("poller", MeteringLoopAsync),
+                new("retention", RetentionLoopAsync),
+                new("claims", ClaimLoopAsync),
+                Supervision.Watch("uplink", uplink),
+                Supervision.Watch("display", displayTask),
+                new("watchdog", WatchdogLoopAsync),
+            ], ct).ConfigureAwait(false);
+        }
+        catch (LoopFailedException e)
+        {
+            // One line naming the loop and the error; the caller exits non-zero and systemd restarts us.
+            LogLoopFailed(e.Loop, e.InnerException!.GetType().Name, e.InnerException.Message);
+            await uplinkStop.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAny(uplink, Task.Delay(ShutdownDrain, CancellationToken.None)).ConfigureAwait(false);
+            throw;
+        }
 
         // Stopping (SIGTERM, end of demo): no new readings; give the uplink a moment to hand the outbox to the
         // ledger. What it cannot send stays on disk for the next start.
@@ -154,16 +204,31 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         await uplinkStop.CancelAsync().ConfigureAwait(false);
         await uplink.ConfigureAwait(false);
         Factors.SaveState();
-        try
-        {
-            await displayTask.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-        }
     }
 
     private static readonly TimeSpan ShutdownDrain = TimeSpan.FromSeconds(5);
+
+    /// <summary>Sends systemd's WATCHDOG=1 (set by <c>edgemeter run</c> under systemd; null elsewhere).</summary>
+    public Action? WatchdogPing { get; set; }
+
+    private Task WatchdogLoopAsync(CancellationToken ct) =>
+        WatchdogPing is { } ping && Watchdog.IntervalFromEnvironment() is { } interval
+            ? new Watchdog(interval, StalledStage, ping, _loggers.CreateLogger<Watchdog>()).RunAsync(ct)
+            : Task.CompletedTask;
+
+    /// <summary>The stage that made no progress within <paramref name="window"/>, or null when all did.</summary>
+    internal string? StalledStage(TimeSpan window)
+    {
+        var now = Environment.TickCount64;
+        var limit = (long)window.TotalMilliseconds;
+        // A slow poll interval is not a stall: a cycle may legitimately take that long to come round.
+        var pollLimit = limit < 0 ? limit : Math.Max(limit, 2L * _options.PollIntervalSeconds * 1000 + 30_000);
+        if (now - Poller.LastProgressMs > pollLimit)
+            return "poller";
+        if (Uplink is not null && now - Uplink.LastAliveMs > limit)
+            return "uplink";
+        return null;
+    }
 
     private (IReadOnlyList<MeterChannel>, ModbusBuses, MeterPoller) BuildMetering(IReadOnlyList<MeterOptions> meters)
     {
@@ -282,6 +347,8 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         ConfirmedBalance = Uplink?.ConfirmedBalance,
         Provisional = Factors.Provisional(),
         Pairing = Pairing.Status,
+        TimeFromRtc = Clock.TimeFromRtc,
+        Health = HealthStatus.Read(_options.DataDirectory, _options.Storage.MinFreeMegabytes),
         LastReceiptAt = Uplink?.LastReceiptAt,
         TimeZone = string.IsNullOrEmpty(_options.TimeZone) ? null : _options.TimeZone,
     };
@@ -420,10 +487,14 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         await _buses.DisposeAsync().ConfigureAwait(false);
         Store.Dispose();
         Key.Dispose();
+        Rtc?.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "EdgeMeter {Device} starting: {Meters} meters, chain at seq {Seq}, {Pending} records pending")]
     private partial void LogStarting(string device, int meters, ulong seq, long pending);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The {Loop} loop failed, stopping the agent: {Error}: {Reason}")]
+    private partial void LogLoopFailed(string loop, string error, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sent token claim for {Month}: {Tokens} tokens")]
     private partial void LogClaimSent(string month, long tokens);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Agent.Sync;
+using EdgeMeter.Economics;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -61,7 +62,7 @@ internal sealed partial class DevLedger : IAsyncDisposable
             attempt++;
             try
             {
-                await Task.Delay(MqttUplink.Backoff(attempt), ct).ConfigureAwait(false);
+                await Task.Delay(MqttConnection.Backoff(attempt), ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -125,7 +126,7 @@ internal sealed partial class DevLedger : IAsyncDisposable
                 return (new Receipt("?", false, state.Sequence, -1, ex.Message), null);
             }
 
-            var result = TransactionValidator.Validate(tx, device, _chainId, state, seq => _store.GetDigest(device, seq));
+            var result = TransactionValidator.Validate(tx, device, _chainId, state.Sequence, state.Digest, seq => _store.GetDigest(device, seq));
             long block = -1;
             if (result.Accepted.Count > 0)
             {

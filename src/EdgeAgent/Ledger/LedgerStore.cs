@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using LiteDB;
+using EdgeMeter.Economics;
 
 namespace EdgeMeter.Agent.Ledger;
 

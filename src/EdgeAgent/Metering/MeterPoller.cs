@@ -69,6 +69,15 @@ internal sealed partial class MeterPoller
 
     public IReadOnlyList<MeterChannel> Meters => _meters;
 
+    /// <summary>When a cycle last completed with its readings stored or buffered (monotonic ms), for the watchdog.</summary>
+    public long LastProgressMs { get; private set; } = Environment.TickCount64;
+
+    /// <summary>
+    /// Unsigned readings kept in memory at most while the disk keeps failing; older ones are dropped and counted.
+    /// Signed records are never dropped: a record is signed only in the commit that stores it.
+    /// </summary>
+    public int MaxUnsigned { get; init; } = 20_000;
+
     public MeterSnapshot? Last(string meterId)
     {
         lock (_gate)
@@ -104,6 +113,7 @@ internal sealed partial class MeterPoller
             try
             {
                 await PollOnceAsync(ct).ConfigureAwait(false);
+                LastProgressMs = Environment.TickCount64;
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -168,6 +178,14 @@ internal sealed partial class MeterPoller
         }
 
         _pending.AddRange(drafts);
+        if (_pending.Count > MaxUnsigned)
+        {
+            // Only while commits fail (a commit empties the buffer): memory stays bounded, the oldest go first.
+            var drop = _pending.Count - MaxUnsigned;
+            _pending.RemoveRange(0, drop);
+            _metrics.AddDroppedUnsigned(drop);
+            LogDroppedUnsigned(drop, _metrics.DroppedUnsigned);
+        }
         var now = _time.GetTimestamp();
         if (_pending.Count > 0 && (_lastCommitTicks is not { } last || _time.GetElapsedTime(last, now) >= CommitInterval || _pending.Count >= MaxPending))
             return Commit();
@@ -197,6 +215,9 @@ internal sealed partial class MeterPoller
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Meter {Meter}: answering again after {Failures} failed reads")]
     private partial void LogBackOnline(string meter, long failures);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "STORAGE ALARM: the disk keeps failing; dropped {Dropped} unsigned readings ({Total} in all), signed records are kept")]
+    private partial void LogDroppedUnsigned(int dropped, long total);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Storing readings failed, nothing of this cycle was taken: {Reason}")]
     private partial void LogStoreFailed(string reason);

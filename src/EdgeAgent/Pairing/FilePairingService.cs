@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Agent.Status;
+using EdgeMeter.Crypto.Files;
 using Microsoft.Extensions.Logging;
 
 namespace EdgeMeter.Agent.Pairing;

@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using EdgeMeter.Agent.Configuration;
+using EdgeMeter.Crypto.Files;
 using EdgeMeter.Agent.Sync;
 using EdgeMeter.Protocols.Modbus;
 using Microsoft.Extensions.Logging;

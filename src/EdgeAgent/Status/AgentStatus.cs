@@ -1,4 +1,5 @@
 using EdgeMeter.Crypto.Records;
+using EdgeMeter.Economics;
 
 namespace EdgeMeter.Agent.Status;
 
@@ -20,6 +21,12 @@ internal sealed record AgentStatus
     public ProvisionalTokens? Provisional { get; init; }
 
     public required PairingStatus Pairing { get; init; }
+
+    /// <summary>Whether the clock was taken from the real-time clock at start and NTP has not synchronised it since.</summary>
+    public bool TimeFromRtc { get; init; }
+
+    /// <summary>Disk and memory, for the alarms on the LCD; null when not measured.</summary>
+    public HealthStatus? Health { get; init; }
 
     /// <summary>When the ledger's last receipt arrived; null before the first.</summary>
     public DateTimeOffset? LastReceiptAt { get; init; }
@@ -53,19 +60,10 @@ internal sealed record MeterStatus
 }
 
 /// <summary>Counts along the pipeline since start: read, signed, durably stored, published, confirmed by the ledger.</summary>
-internal sealed record PipelineCounters(long Readings, long Signed, long Stored, long Published, long Confirmed, long OutboxPending);
-
-/// <summary>Provisional (local, unconfirmed) token estimate for the current month.</summary>
-internal sealed record ProvisionalTokens
+internal sealed record PipelineCounters(long Readings, long Signed, long Stored, long Published, long Confirmed, long OutboxPending)
 {
-    public required string Month { get; init; }
-    public required decimal CleanShare { get; init; }
-    public required decimal FDemand { get; init; }
-    public decimal? FSupply { get; init; }
-    public required decimal CongestionFactor { get; init; }
-    public required long CarbonTokens { get; init; }
-    public required long CongestionTokens { get; init; }
-    public required long TotalTokens { get; init; }
+    /// <summary>Unsigned readings dropped while the disk kept failing; non-zero is an alarm.</summary>
+    public long DroppedUnsigned { get; init; }
 }
 
 /// <summary>Whether the gateway is paired with an operator (customer account).</summary>

@@ -38,17 +38,40 @@ internal sealed class RecordStore : IDisposable
 
     /// <summary>Opens (or creates) the database in <paramref name="dataDirectory"/>; the store owns the LiteDB handle.</summary>
     public RecordStore(string dataDirectory)
+        : this(dataDirectory, readOnly: false)
     {
-        Directory.CreateDirectory(dataDirectory);
+    }
+
+    private RecordStore(string dataDirectory, bool readOnly)
+    {
+        if (!readOnly)
+            Directory.CreateDirectory(dataDirectory);
         Path = System.IO.Path.Combine(dataDirectory, FileName);
-        _db = new LiteDatabase(new ConnectionString { Filename = Path, Connection = ConnectionType.Direct });
+        _db = new LiteDatabase(new ConnectionString { Filename = Path, Connection = ConnectionType.Direct, ReadOnly = readOnly });
+        IsReadOnly = readOnly;
         _records = _db.GetCollection(RecordsCollection);
         _meta = _db.GetCollection(MetaCollection);
         _head = ReadHead();
         _device = _meta.FindById(ChainDocId)?["dev"].AsString ?? "";
     }
 
+    /// <summary>
+    /// Opens the store of a possibly running agent for reading (<c>export</c>): LiteDB opens the files read-only, so
+    /// this handle never writes, never checkpoints and never becomes a second writer next to the agent's.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">There is no store in <paramref name="dataDirectory"/>.</exception>
+    public static RecordStore OpenReadOnly(string dataDirectory)
+    {
+        var path = System.IO.Path.Combine(dataDirectory, FileName);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"no record store in {dataDirectory}", path);
+        return new RecordStore(dataDirectory, readOnly: true);
+    }
+
     public string Path { get; }
+
+    /// <summary>Opened by <see cref="OpenReadOnly"/>.</summary>
+    public bool IsReadOnly { get; }
 
     public ChainHead Head
     {
@@ -224,7 +247,7 @@ internal sealed class RecordStore : IDisposable
     {
         lock (_gate)
         {
-            if (_watermarkDirty)
+            if (_watermarkDirty && !IsReadOnly)
                 WriteHead();
         }
         _db.Dispose();

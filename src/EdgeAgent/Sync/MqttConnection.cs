@@ -9,6 +9,13 @@ namespace EdgeMeter.Agent.Sync;
 /// <summary>Builds MQTTnet client options from <see cref="MqttOptions"/>: TLS with server verification, mTLS, v5 or v3.1.1.</summary>
 internal static class MqttConnection
 {
+    /// <summary>Reconnect delay: exponential backoff with full jitter, 0.5 s to 60 s.</summary>
+    internal static TimeSpan Backoff(int attempt)
+    {
+        var ceiling = Math.Min(60_000, 500 * Math.Pow(2, Math.Min(attempt, 10)));
+        return TimeSpan.FromMilliseconds(250 + Random.Shared.NextDouble() * ceiling);
+    }
+
     /// <summary>
     /// Connects with MQTT 5, or 3.1.1 when configured so; a broker that refuses version 5 ("unacceptable protocol
     /// version") gets a second attempt with 3.1.1 at once. Returns the version in use.

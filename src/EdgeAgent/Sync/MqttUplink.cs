@@ -4,6 +4,7 @@ using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Agent.Status;
 using EdgeMeter.Agent.Storage;
 using EdgeMeter.Crypto.Records;
+using EdgeMeter.Economics;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -98,7 +99,9 @@ internal sealed partial class MqttUplink : IAsyncDisposable
             }
 
             attempt++;
-            var delay = Backoff(attempt);
+            var delay = MqttConnection.Backoff(attempt);
+            // Waiting out a backoff is not a hang: the watchdog hears from us again when it ends.
+            LastAliveMs = Environment.TickCount64 + (long)delay.TotalMilliseconds;
             try
             {
                 await Task.Delay(delay, ct).ConfigureAwait(false);
@@ -111,12 +114,8 @@ internal sealed partial class MqttUplink : IAsyncDisposable
         await StopAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Exponential backoff with full jitter, 0.5 s to 60 s.</summary>
-    internal static TimeSpan Backoff(int attempt)
-    {
-        var ceiling = Math.Min(60_000, 500 * Math.Pow(2, Math.Min(attempt, 10)));
-        return TimeSpan.FromMilliseconds(250 + Random.Shared.NextDouble() * ceiling);
-    }
+    /// <summary>When the send loop last turned (monotonic ms; a backoff counts until it ends), for the watchdog.</summary>
+    public long LastAliveMs { get; private set; } = Environment.TickCount64;
 
     private async Task ConnectAsync(CancellationToken ct)
     {
@@ -146,6 +145,7 @@ internal sealed partial class MqttUplink : IAsyncDisposable
         while (_client.IsConnected)
         {
             ct.ThrowIfCancellationRequested();
+            LastAliveMs = Environment.TickCount64;
             var batch = NextBatch();
             if (batch is null)
             {

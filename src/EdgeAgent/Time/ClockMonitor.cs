@@ -46,7 +46,8 @@ internal readonly record struct GatewayTimestamp(long GatewayTimeMs, TimeStatus 
 /// <remarks>
 /// Status, in the manner of OCMF: Synchronised while the kernel reports NTP sync; Relative after a jump
 /// until sync returns (only differences to earlier readings mean something); Informative when the clock
-/// was synchronised earlier in this run and now runs free; Unsynchronised when it never was since start.
+/// was synchronised earlier in this run and now runs free, or was taken from the real-time clock at start;
+/// Unsynchronised when it never was since start.
 /// Thread-safe.
 /// </remarks>
 internal sealed class ClockMonitor
@@ -58,6 +59,7 @@ internal sealed class ClockMonitor
     private long _lastWallMs;
     private bool _everSynchronised;
     private bool _jumpedSinceSync;
+    private bool _setFromRtc;
     private TimeStatus? _status;
 
     /// <param name="source">The clocks to read.</param>
@@ -84,6 +86,26 @@ internal sealed class ClockMonitor
         {
             lock (_gate)
                 return _status ?? TimeStatus.Unsynchronised;
+        }
+    }
+
+    /// <summary>
+    /// The wall clock was taken from a real-time clock at start: until NTP synchronises, readings are Informative
+    /// (set from a source we cannot verify), not Unsynchronised.
+    /// </summary>
+    public void MarkSetFromRtc()
+    {
+        lock (_gate)
+            _setFromRtc = true;
+    }
+
+    /// <summary>Whether the time comes from the real-time clock: it was set from it and NTP never synchronised since.</summary>
+    public bool TimeFromRtc
+    {
+        get
+        {
+            lock (_gate)
+                return _setFromRtc && !_everSynchronised;
         }
     }
 
@@ -125,7 +147,7 @@ internal sealed class ClockMonitor
 
             status = synchronised ? TimeStatus.Synchronised
                 : _jumpedSinceSync ? TimeStatus.Relative
-                : _everSynchronised ? TimeStatus.Informative
+                : _everSynchronised || _setFromRtc ? TimeStatus.Informative
                 : TimeStatus.Unsynchronised;
             changed = _status != status;
             _status = status;

@@ -104,6 +104,7 @@ internal static class StatusJson
         w.WriteNumber("published", c.Published);
         w.WriteNumber("confirmed", c.Confirmed);
         w.WriteNumber("outboxPending", c.OutboxPending);
+        w.WriteNumber("droppedUnsigned", c.DroppedUnsigned);
         w.WriteEndObject();
 
         w.WritePropertyName("pairing");

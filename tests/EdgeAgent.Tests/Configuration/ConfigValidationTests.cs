@@ -38,7 +38,14 @@ public sealed class ConfigValidationTests
     [InlineData("\"unit\": 300,", "meters[0].unit: must be 1..247 (got 300)")]
     [InlineData("\"mqtt\": { \"broker\": \"http://x\" },", "mqtt.broker: must be mqtt://host:port or mqtts://host:port (got 'http://x')")]
     [InlineData("\"pollIntervalSecondz\": 3,", ": pollIntervalSecondz: unknown key (misspelt?)")]
-    [InlineData("\"display\": { \"rows\": 9 },", "display.rows: must be 1..4 (got 9)")]
+    [InlineData("\"display\": { \"rows\": 9 },", "display.rows: must be 1, 2 or 4 (got 9)")]
+    [InlineData("\"display\": { \"rows\": 4, \"columns\": 16 },", "display.columns: a 4-row display must have 20 columns (got 16)")]
+    [InlineData("\"display\": { \"pins\": { \"d4\": 8 } },", "display.pins.d4: must be a PCF8574 port bit 0..7 (got 8)")]
+    [InlineData("\"display\": { \"pins\": { \"enable\": 4 } },", "display.pins.d4: bit 4 is already used by another signal")]
+    [InlineData("\"display\": { \"backlightSeconds\": -1 },", "display.backlightSeconds: must not be negative (got -1)")]
+    [InlineData("\"button\": { \"pin\": 64 },", "button.pin: must be a GPIO line 0..63, or -1 for none (got 64)")]
+    [InlineData("\"button\": { \"longPressMs\": 100 },", "button.longPressMs: must be 300..10000 (got 100)")]
+    [InlineData("\"rtc\": { \"i2cBus\": -2 },", "rtc.i2cBus: must be 0..255, or -1 for no RTC (got -2)")]
     [InlineData("\"pollIntervalSeconds\": \"soon\",", "pollIntervalSeconds: must be a number (got 'soon')")]
     public async Task Each_bad_value_is_reported_with_its_key(string fragment, string expected)
     {

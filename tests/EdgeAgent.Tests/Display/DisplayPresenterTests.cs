@@ -5,6 +5,7 @@ using EdgeMeter.Agent.Tests.Pairing;
 using EdgeMeter.Agent.Tests.Web;
 using EdgeMeter.Crypto.Records;
 using Xunit;
+using static EdgeMeter.Agent.Display.LcdCharset;
 
 namespace EdgeMeter.Agent.Tests.Display;
 
@@ -15,14 +16,16 @@ internal sealed class ScreenRecorder(int columns = 16, int rows = 2) : ITextDisp
 
     public int Columns => columns;
 
-    public List<(string Page, string[] Lines)> Shown { get; } = [];
+    public bool Backlight { get; set; } = true;
+
+    public List<(string Page, string[] Lines, bool Live)> Shown { get; } = [];
 
     public string[] Screen => Shown[^1].Lines;
 
     public string Page => Shown[^1].Page;
 
-    public void Show(IReadOnlyList<string> lines, string page = "") =>
-        Shown.Add((page, Enumerable.Range(0, rows).Select(r => (r < lines.Count ? lines[r] : "").PadRight(columns)[..columns]).ToArray()));
+    public void Show(IReadOnlyList<string> lines, string page = "", bool live = false) =>
+        Shown.Add((page, Enumerable.Range(0, rows).Select(r => (r < lines.Count ? lines[r] : "").PadRight(columns)[..columns]).ToArray(), live));
 
     public void Dispose()
     {
@@ -38,15 +41,22 @@ internal sealed class StubPairing : IPairingService
 
     public PairingStatus Status => new(State.Paired, State.OperatorAddress, State.Label, State.PairedAt);
 
+    public bool AwaitingPresence { get; set; }
+
+    public int PresenceConfirmations { get; private set; }
+
     public PairingState GetState() => State;
 
     public PairingCode? CodeForDisplay() => Code;
 
     public DateTimeOffset? RequestCode() => Code?.ExpiresAt;
 
-    public bool AwaitingPresence { get; set; }
-
-    public void ConfirmPresence() => AwaitingPresence = false;
+    public void ConfirmPresence()
+    {
+        PresenceConfirmations++;
+        AwaitingPresence = false;
+        Code = new PairingCode("314159", TestStatus.At.AddMinutes(10));
+    }
 
     public PairingOutcome TryPair(string? code, string? operatorAddress, string? label) => throw new NotSupportedException();
 }
@@ -57,9 +67,15 @@ public sealed class DisplayPresenterTests
     private readonly ScreenRecorder _screen = new();
     private readonly StubPairing _pairing = new();
 
-    private DisplayPresenter Create(AgentStatus status) => new(_screen, new FakeStatusSource(status), _pairing, _time, pagePeriod: TimeSpan.FromSeconds(4));
+    private DisplayPresenter Create(AgentStatus status, TimeSpan? backlight = null) =>
+        new(_screen, new FakeStatusSource(status), _pairing, _time, pagePeriod: TimeSpan.FromSeconds(4), backlightTimeout: backlight,
+            ipAddress: () => "192.168.1.23", webUrl: "http://192.168.1.23:8080/");
 
-    /// <summary>Renders once per page period and returns each distinct screen in order.</summary>
+    private static PageInput Input(AgentStatus status, DateTimeOffset? since = null) =>
+        new(status, null, new PairingState(true, null, null, null, null, null, 5), false, TestStatus.At,
+            new EnergyToday(3.25m, 12.5m, since ?? TestStatus.At.Date, since is null));
+
+    /// <summary>Renders once per page period and returns each screen in order.</summary>
     private List<string[]> Rotate(DisplayPresenter presenter, int screens)
     {
         var result = new List<string[]>();
@@ -74,17 +90,28 @@ public sealed class DisplayPresenterTests
     }
 
     [Fact]
-    public void Paired_household_rotates_balance_estimate_factors_and_power()
+    public void Paired_household_rotates_balance_power_today_sync_and_time()
     {
         var presenter = Create(TestStatus.Household());
 
-        var screens = Rotate(presenter, 5);
+        var screens = Rotate(presenter, 6);
 
-        Assert.Equal(["Bal 123 tok     ", "confirmed chain "], screens[0]);
-        Assert.Equal(["Est +12 tok     ", "prov. 2025-06   "], screens[1]);
-        Assert.Equal(["Fd 0.82 Fs 1.10 ", "Fc 0.95 cln 64% "], screens[2]);
-        Assert.Equal(["P 2.34kW PV1.2kW", "Meters up 2/2   "], screens[3]);
-        Assert.Equal(screens[0], screens[4]);
+        Assert.Equal([$"{Token}123 confirmed  ", "Month +12 prov. "], screens[0]);
+        Assert.Equal([$"{Plug}2.34kW {Sun}1.2kW  ", "clean share 34% "], screens[1]);
+        Assert.Equal("Since 09:30 kWh ", screens[2][0]);
+        Assert.Equal([$"{Signal} Sync ok       ", "backlog 19      "], screens[3]);
+        Assert.Equal(["Clock NTP sync  ", "2025-06-14 09:30"], screens[4]);
+        Assert.Equal(screens[0], screens[5]);
+    }
+
+    [Fact]
+    public void Live_pages_say_so_and_the_balance_page_does_not()
+    {
+        var presenter = Create(TestStatus.Household());
+
+        Rotate(presenter, 5);
+
+        Assert.Equal([("balance", false), ("power", true), ("today", true), ("sync", false), ("time", true)], _screen.Shown.Select(s => (s.Page, s.Live)));
     }
 
     [Fact]
@@ -99,7 +126,7 @@ public sealed class DisplayPresenterTests
         _time.Advance(TimeSpan.FromSeconds(0.1));
         presenter.Render();
 
-        Assert.Equal("estimate", _screen.Page);
+        Assert.Equal("power", _screen.Page);
     }
 
     [Fact]
@@ -127,48 +154,124 @@ public sealed class DisplayPresenterTests
     }
 
     [Fact]
-    public void Uplink_down_adds_an_alarm_page_with_the_queue_length()
+    public void A_re_pairing_that_waits_for_the_button_asks_for_a_press_and_the_press_opens_the_window()
+    {
+        _pairing.AwaitingPresence = true;
+        var presenter = Create(TestStatus.Household(), backlight: TimeSpan.FromMinutes(5));
+        _time.Advance(TimeSpan.FromMinutes(6));
+
+        presenter.Render();
+        Assert.Equal(["Press button    ", "to pair         "], _screen.Screen);
+        Assert.True(_screen.Backlight); // someone must read it, whatever the timeout says
+
+        presenter.ShortPress();
+
+        Assert.Equal(1, _pairing.PresenceConfirmations);
+        Assert.Equal(["Pair code 314159", "valid 4 min     "], _screen.Screen);
+    }
+
+    [Fact]
+    public void Short_press_shows_the_next_page_at_once()
+    {
+        var presenter = Create(TestStatus.Household());
+        presenter.Render();
+
+        presenter.ShortPress();
+        Assert.Equal("power", _screen.Page);
+        presenter.ShortPress();
+
+        Assert.Equal("today", _screen.Page);
+        Assert.Equal(0, _pairing.PresenceConfirmations);
+    }
+
+    [Fact]
+    public void Long_press_shows_device_address_ip_and_web_page_then_returns_to_the_rotation()
+    {
+        var presenter = Create(TestStatus.Household());
+        presenter.Render();
+
+        presenter.LongPress();
+        var device = _screen.Screen;
+        presenter.ShortPress();
+        var ip = _screen.Screen;
+        presenter.ShortPress();
+        var web = _screen.Screen;
+        _time.Advance(DisplayPresenter.InfoPeriod);
+        presenter.Render();
+
+        Assert.Equal(["Device address  ", "0x90f8bf..a8c9c1"], device);
+        Assert.Equal(["IP address      ", "192.168.1.23    "], ip);
+        Assert.Equal(["Web page        ", "192.168.1.23:808"], web);
+        Assert.Equal("balance", _screen.Page);
+    }
+
+    [Fact]
+    public void Backlight_goes_off_after_the_timeout_and_the_first_press_only_wakes_it()
+    {
+        var presenter = Create(TestStatus.Household(), backlight: TimeSpan.FromMinutes(5));
+        presenter.Render();
+        Assert.True(_screen.Backlight);
+
+        _time.Advance(TimeSpan.FromMinutes(5));
+        presenter.Render();
+        Assert.False(_screen.Backlight);
+        var page = _screen.Page;
+
+        presenter.ShortPress();
+        Assert.True(_screen.Backlight);
+        Assert.Equal(page, _screen.Page);
+    }
+
+    [Fact]
+    public void Uplink_down_comes_first_with_the_queue_length()
     {
         var presenter = Create(TestStatus.Household(uplink: false));
 
         var screens = Rotate(presenter, 2);
 
         Assert.Equal(["! Uplink down   ", "queued 19       "], screens[0]);
-        Assert.Equal(["Bal 123 tok     ", "confirmed chain "], screens[1]);
+        Assert.Equal($"{Token}123 confirmed   "[..16], screens[1][0]);
+    }
+
+    [Fact]
+    public void Disk_and_memory_alarms_come_before_the_balance()
+    {
+        var disk = TestStatus.Household() with { Health = new HealthStatus(12, true, 40, false) };
+        var both = TestStatus.Household() with { Health = new HealthStatus(12, true, 250, true) };
+        var fine = TestStatus.Household() with { Health = new HealthStatus(9000, false, 40, false) };
+
+        Assert.Equal(new DisplayPage("alarm", "! Disk low 12MB", "old data pruned"), DisplayPresenter.BuildPages(Input(disk), 16)[0]);
+        Assert.Equal(new DisplayPage("alarm", "! Disk low 12MB", "! Memory 250MB"), DisplayPresenter.BuildPages(Input(both), 16)[0]);
+        Assert.DoesNotContain(DisplayPresenter.BuildPages(Input(fine), 16), p => p.Id == "alarm");
     }
 
     [Fact]
     public void Missing_balance_and_estimate_are_dashes_not_zero()
     {
         var status = TestStatus.Household(balance: null) with { Provisional = null };
-        var presenter = Create(status);
 
-        var screens = Rotate(presenter, 3);
+        var balance = DisplayPresenter.BuildPages(Input(status), 16).Single(p => p.Id == "balance");
 
-        Assert.Equal(["Bal -- tok      ", "confirmed chain "], screens[0]);
-        Assert.Equal(["Est -- tok      ", "provisional     "], screens[1]);
-        Assert.Equal("P 2.34kW PV1.2kW", screens[2][0]);
+        Assert.Equal(new DisplayPage("balance", $"{Token}-- confirmed", "Month -- prov."), balance);
     }
 
     [Fact]
-    public void Fractional_balance_keeps_two_decimals_and_a_huge_one_drops_them()
+    public void Fractional_balance_keeps_two_decimals_and_a_long_one_drops_the_label()
     {
-        Assert.Equal("Bal 1234.57 tok", DisplayPresenter.BuildPages(TestStatus.Household(balance: 1234.567m), null, _pairing.State, TestStatus.At, 16)[0].Line1);
-        Assert.Equal("Bal 12345678.25", DisplayPresenter.BuildPages(TestStatus.Household(balance: 12345678.25m), null, _pairing.State, TestStatus.At, 16)[0].Line1);
-        Assert.Equal("Bal 123456789012", DisplayPresenter.BuildPages(TestStatus.Household(balance: 123456789012.4m), null, _pairing.State, TestStatus.At, 16)[0].Line1);
+        Assert.Equal($"{Token}1234.57 conf", DisplayPresenter.BuildPages(Input(TestStatus.Household(balance: 1234.567m)), 16).Single(p => p.Id == "balance").Line1);
+        Assert.Equal($"{Token}12345678.25", DisplayPresenter.BuildPages(Input(TestStatus.Household(balance: 12345678.25m)), 16).Single(p => p.Id == "balance").Line1);
     }
 
     [Fact]
     public void Offline_pv_meter_shows_dashes_and_the_count_of_meters_up()
     {
-        var pages = DisplayPresenter.BuildPages(TestStatus.Household(pvOnline: false), null, _pairing.State, TestStatus.At, 16);
+        var power = DisplayPresenter.BuildPages(Input(TestStatus.Household(pvOnline: false)), 16).Single(p => p.Id == "power");
 
-        var power = pages.Single(p => p.Id == "power");
-        Assert.Equal(new DisplayPage("power", "P 2.34kW PV --", "Meters up 1/2"), power);
+        Assert.Equal(new DisplayPage("power", $"{Plug}2.34kW {Sun}--", "Meters up 1/2", Live: true), power);
     }
 
     [Fact]
-    public void Net_export_is_negative_grid_power()
+    public void Exporting_household_runs_on_clean_power_only()
     {
         var status = TestStatus.Household() with
         {
@@ -176,22 +279,55 @@ public sealed class DisplayPresenterTests
             [
                 new MeterStatus { MeterId = "imp", Source = EnergySource.GridImport, Clean = false, Online = true, ActivePowerW = 200m },
                 new MeterStatus { MeterId = "exp", Source = EnergySource.GridExport, Clean = false, Online = true, ActivePowerW = 1700m },
+                new MeterStatus { MeterId = "pv", Source = EnergySource.Pv, Clean = true, Online = true, ActivePowerW = 2500m },
             ],
         };
 
-        var power = DisplayPresenter.BuildPages(status, null, _pairing.State, TestStatus.At, 16).Single(p => p.Id == "power");
+        var power = DisplayPresenter.BuildPages(Input(status), 16).Single(p => p.Id == "power");
 
-        Assert.Equal(new DisplayPage("power", "P -1.5kW", "Meters up 2/2"), power);
+        Assert.Equal(new DisplayPage("power", $"{Plug}-1.5kW {Sun}2.5kW", "clean share 100%", Live: true), power);
+    }
+
+    [Fact]
+    public void Clean_share_is_generation_over_what_the_house_uses_now()
+    {
+        // 2.34 kW from the grid and 1.2 kW from the roof: 1.2 / 3.54 = 34 %.
+        var power = DisplayPresenter.BuildPages(Input(TestStatus.Household()), 16).Single(p => p.Id == "power");
+
+        Assert.Equal("clean share 34%", power.Line2);
+    }
+
+    [Fact]
+    public void Today_page_names_the_energy_by_source_and_when_counting_began()
+    {
+        var fromMidnight = DisplayPresenter.BuildPages(Input(TestStatus.Household()), 16).Single(p => p.Id == "today");
+        var sinceStart = DisplayPresenter.BuildPages(Input(TestStatus.Household(), since: TestStatus.At), 16).Single(p => p.Id == "today");
+
+        Assert.Equal(new DisplayPage("today", "Today's energy", $"{Plug}3.25 {Sun}12.5 kWh", Live: true), fromMidnight);
+        Assert.Equal("Since 09:30 kWh", sinceStart.Line1);
+    }
+
+    [Theory]
+    [InlineData(TimeStatus.Synchronised, false, "Clock NTP sync")]
+    [InlineData(TimeStatus.Informative, true, "Clock from RTC")]
+    [InlineData(TimeStatus.Informative, false, "Clock free-run")]
+    [InlineData(TimeStatus.Relative, false, "Clock jumped")]
+    [InlineData(TimeStatus.Unsynchronised, false, "Clock not set")]
+    public void Time_page_says_where_the_time_comes_from(TimeStatus status, bool fromRtc, string title)
+    {
+        var page = DisplayPresenter.BuildPages(Input(TestStatus.Household() with { TimeStatus = status, TimeFromRtc = fromRtc }), 16).Single(p => p.Id == "time");
+
+        Assert.Equal(new DisplayPage("time", title, "2025-06-14 09:30", Live: true), page);
     }
 
     [Fact]
     public void Wider_display_uses_the_long_labels()
     {
-        var pages = DisplayPresenter.BuildPages(TestStatus.Household(), null, _pairing.State, TestStatus.At, 20);
+        var pages = DisplayPresenter.BuildPages(Input(TestStatus.Household()), 20);
 
-        Assert.Equal("provisional 2025-06", pages.Single(p => p.Id == "estimate").Line2);
-        Assert.Equal("Fc 0.95 clean 64%", pages.Single(p => p.Id == "factors").Line2);
-        Assert.Equal("P 2.34kW PV 1.2kW", pages.Single(p => p.Id == "power").Line1);
+        Assert.Equal($"{Token}123 confirmed", pages.Single(p => p.Id == "balance").Line1);
+        Assert.Equal("Month +12 prov.", pages.Single(p => p.Id == "balance").Line2);
+        Assert.Equal("2025-06-14 09:30Z", pages.Single(p => p.Id == "time").Line2);
     }
 
     [Fact]
@@ -204,9 +340,9 @@ public sealed class DisplayPresenterTests
         _time.Advance(TimeSpan.FromSeconds(4));
         presenter.Render();
 
-        Assert.Equal("balance+estimate", screen.Shown[0].Page);
-        Assert.Equal(["Bal 123 tok", "confirmed chain", "Est +12 tok", "provisional 2025-06"], screen.Shown[0].Lines.Select(l => l.TrimEnd()));
-        Assert.Equal("factors+power", screen.Page);
+        Assert.Equal("balance+power", screen.Shown[0].Page);
+        Assert.Equal([$"{Token}123 confirmed", "Month +12 prov.", $"{Plug}2.34kW {Sun}1.2kW", "clean share 34%"], screen.Shown[0].Lines.Select(l => l.TrimEnd()));
+        Assert.Equal("today+sync", screen.Page);
     }
 
     [Fact]
@@ -215,12 +351,61 @@ public sealed class DisplayPresenterTests
         var source = new FakeStatusSource(TestStatus.Household(uplink: false));
         var presenter = new DisplayPresenter(_screen, source, _pairing, _time, pagePeriod: TimeSpan.FromSeconds(4));
         presenter.Render();
-        Assert.Equal("uplink", _screen.Page);
+        _time.Advance(TimeSpan.FromSeconds(4));
+        presenter.Render();
+        Assert.Equal("balance", _screen.Page);
 
-        source.Current = TestStatus.Household(uplink: true);
+        source.Current = TestStatus.Household(uplink: true) with { Meters = [] };
         presenter.Render();
 
         Assert.Equal("balance", _screen.Page);
+    }
+
+    [Fact]
+    public void Stopped_screen_keeps_the_confirmed_balance_on_the_glass()
+    {
+        var presenter = Create(TestStatus.Household(balance: 50m), backlight: TimeSpan.FromMinutes(5));
+        _time.Advance(TimeSpan.FromMinutes(6));
+        presenter.Render();
+
+        presenter.ShowStopped();
+
+        Assert.Equal(["Agent stopped   ", $"{Token}50 confirmed   "], _screen.Screen);
+        Assert.True(_screen.Backlight);
+    }
+}
+
+public sealed class DailyEnergyTests
+{
+    private static MeterStatus Meter(string id, EnergySource source, bool clean, decimal kwh) =>
+        new() { MeterId = id, Source = source, Clean = clean, Online = true, EnergyKwh = kwh };
+
+    [Fact]
+    public void Counts_from_start_on_the_first_day_and_from_midnight_after_the_day_turned()
+    {
+        var today = new DailyEnergy(TimeZoneInfo.Utc);
+        var start = new DateTimeOffset(2025, 6, 14, 9, 30, 0, TimeSpan.Zero);
+
+        today.Update([Meter("grid", EnergySource.GridImport, false, 100m), Meter("pv", EnergySource.Pv, true, 50m)], start);
+        var morning = today.Update([Meter("grid", EnergySource.GridImport, false, 101.5m), Meter("pv", EnergySource.Pv, true, 53m)], start.AddHours(2));
+        var nextDay = today.Update([Meter("grid", EnergySource.GridImport, false, 104m), Meter("pv", EnergySource.Pv, true, 60m)], start.AddHours(15));
+        var later = today.Update([Meter("grid", EnergySource.GridImport, false, 105m), Meter("pv", EnergySource.Pv, true, 60.5m)], start.AddHours(16));
+
+        Assert.Equal(new EnergyToday(1.5m, 3m, start, false), morning);
+        Assert.Equal(new EnergyToday(0m, 0m, new DateTimeOffset(2025, 6, 15, 0, 0, 0, TimeSpan.Zero), true), nextDay);
+        Assert.Equal((1m, 0.5m), (later.GridKwh, later.CleanKwh));
+    }
+
+    [Fact]
+    public void Export_registers_are_not_energy_used()
+    {
+        var today = new DailyEnergy(TimeZoneInfo.Utc);
+        var at = new DateTimeOffset(2025, 6, 14, 9, 30, 0, TimeSpan.Zero);
+
+        today.Update([Meter("exp", EnergySource.GridExport, false, 10m)], at);
+        var result = today.Update([Meter("exp", EnergySource.GridExport, false, 20m)], at.AddHours(1));
+
+        Assert.Equal((null, null), (result.GridKwh, result.CleanKwh));
     }
 }
 
@@ -232,9 +417,11 @@ public sealed class DisplayPresenterLoopTests
 
         public int Columns => 16;
 
+        public bool Backlight { get; set; }
+
         public int Calls { get; private set; }
 
-        public void Show(IReadOnlyList<string> lines, string page = "")
+        public void Show(IReadOnlyList<string> lines, string page = "", bool live = false)
         {
             Calls++;
             throw new IOException("Error 121 performing I2C data transfer.");

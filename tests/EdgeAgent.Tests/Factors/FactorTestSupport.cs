@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using EdgeMeter.Agent.Cli;
 using EdgeMeter.Agent.Factors;
+using EdgeMeter.Economics;
 using Xunit;
 
 namespace EdgeMeter.Agent.Tests.Factors;
@@ -16,7 +17,7 @@ public sealed class FactorsConsoleCollection
 internal static class FactorTestSupport
 {
     public static string ScenarioDir([CallerFilePath] string thisFile = "") =>
-        Path.Combine(Path.GetDirectoryName(thisFile)!, "scenarios");
+        Path.Combine(Path.GetDirectoryName(thisFile)!, "..", "..", "Economics.Tests", "Factors", "scenarios");
 
     public static string Scenario(string name) => Path.Combine(ScenarioDir(), name);
 

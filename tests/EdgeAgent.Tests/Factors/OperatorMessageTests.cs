@@ -3,6 +3,7 @@ using EdgeMeter.Agent.Factors;
 using EdgeMeter.Agent.Sync;
 using EdgeMeter.Agent.Tests.Support;
 using EdgeMeter.Crypto.Keys;
+using EdgeMeter.Economics;
 
 namespace EdgeMeter.Agent.Tests.Factors;
 

@@ -1,4 +1,5 @@
 using EdgeMeter.Agent.Factors;
+using EdgeMeter.Economics;
 using Xunit;
 using static EdgeMeter.Agent.Tests.Factors.FactorTestSupport;
 

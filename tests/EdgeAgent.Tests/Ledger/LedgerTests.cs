@@ -4,6 +4,7 @@ using EdgeMeter.Agent.Storage;
 using EdgeMeter.Agent.Sync;
 using EdgeMeter.Agent.Tests.Support;
 using EdgeMeter.Crypto.Records;
+using EdgeMeter.Economics;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EdgeMeter.Agent.Tests.Ledger;

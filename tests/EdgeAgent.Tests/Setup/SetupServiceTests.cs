@@ -34,7 +34,7 @@ public sealed class SetupServiceTests : IDisposable
 
     private SetupService Create()
     {
-        var options = ConfigLoader.Load(ConfigLoader.Build(_path), _path, requireMeters: true, MeterEndpoints.Check, Hosting.RegisterMaps.Check);
+        var options = ConfigLoader.Load(ConfigLoader.Build(_path), _path, requireMeters: true, MeterEndpoints.Check, EdgeMeter.Agent.Hosting.RegisterMaps.Check);
         return new SetupService(_path, options, requireMeters: true, MeterEndpoints.Check, NullLogger<SetupService>.Instance);
     }
 

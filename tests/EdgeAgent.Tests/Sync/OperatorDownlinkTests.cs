@@ -4,6 +4,7 @@ using EdgeMeter.Agent.Hosting;
 using EdgeMeter.Agent.Sync;
 using EdgeMeter.Agent.Tests.Support;
 using EdgeMeter.Crypto.Keys;
+using EdgeMeter.Economics;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 

@@ -4,6 +4,7 @@ using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Agent.Demo;
 using EdgeMeter.Agent.Sync;
 using EdgeMeter.Agent.Tests.Support;
+using EdgeMeter.Economics;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace EdgeMeter.Agent.Tests.Sync;

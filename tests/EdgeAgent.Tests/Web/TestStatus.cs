@@ -1,5 +1,6 @@
 using EdgeMeter.Agent.Status;
 using EdgeMeter.Crypto.Records;
+using EdgeMeter.Economics;
 
 namespace EdgeMeter.Agent.Tests.Web;
 

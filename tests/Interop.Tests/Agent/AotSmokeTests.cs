@@ -65,6 +65,7 @@ public sealed class AotSmokeTests(AotBinaryFixture aot)
     [Fact]
     public async Task Arm64_binary_is_an_aarch64_elf_without_trim_warnings_and_runs_under_qemu()
     {
+        TestDependencies.Require(Peer.Arm64Toolchain);
         var (binary, log) = await aot.Arm64Async();
 
         Assert.DoesNotContain("warning IL", log, StringComparison.Ordinal);

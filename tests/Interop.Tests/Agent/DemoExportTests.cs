@@ -15,7 +15,7 @@ public sealed class DemoExportTests(AotBinaryFixture aot)
         var data = Directory.CreateTempSubdirectory("edgemeter-export-").FullName;
         var demo = await Processes.RunAsync(aot.Binary, ["demo", "--exit-after", "6", "--data", data, "--http", "http://127.0.0.1:0"], Limit);
         Assert.True(demo.ExitCode == 0, demo.Err);
-        var agentData = Path.Combine(data, "agent");
+        var agentData = data;
 
         var keys = await Processes.RunAsync(aot.Binary, ["keys", "show", "--json", "--data", agentData], Limit);
         Assert.True(keys.ExitCode == 0, keys.Err);
@@ -32,7 +32,7 @@ public sealed class DemoExportTests(AotBinaryFixture aot)
         Assert.True(verify.ExitCode == 0, verify.Out + verify.Err);
 
         var jsDir = Path.Combine(Repo.Root, "tests", "interop-js");
-        Assert.True(Directory.Exists(Path.Combine(jsDir, "node_modules", "ethers")), "run .ci/install-test-deps (npm ci in tests/interop-js)");
+        TestDependencies.Require(Peer.NodePackages);
         var ethers = await Processes.RunAsync("node", [Path.Combine(jsDir, "verify-typed.mjs"), file], Limit, jsDir);
         Assert.True(ethers.ExitCode == 0, ethers.Err);
         var recovered = ethers.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
@@ -60,7 +60,7 @@ public sealed class DemoExportTests(AotBinaryFixture aot)
         Assert.True(last.ExitCode == 0, last.Err);
 
         var file = Path.Combine(data, "export.jsonl");
-        var export = await Processes.RunAsync(aot.Binary, ["export", "--data", Path.Combine(data, "agent"), "--out", file], Limit);
+        var export = await Processes.RunAsync(aot.Binary, ["export", "--data", data, "--out", file], Limit);
         Assert.True(export.ExitCode == 0, export.Err);
         var seqs = File.ReadAllLines(file)
             .Select(l => ulong.Parse(JsonDocument.Parse(l).RootElement.GetProperty("message").GetProperty("seq").GetString()!, System.Globalization.CultureInfo.InvariantCulture))
@@ -93,7 +93,7 @@ public sealed class DemoExportTests(AotBinaryFixture aot)
             var demo = await Processes.RunAsync(aot.Binary, ["demo", "--no-ledger", .. broker.TlsArgs, "--exit-after", "8", "--data", data, "--http", "http://127.0.0.1:0"], Limit);
             Assert.True(demo.ExitCode == 0, demo.Err);
             await ledger.StopAsync(TimeSpan.FromSeconds(15));
-            var agentData = Path.Combine(data, "agent");
+            var agentData = data;
             var keys = await Processes.RunAsync(aot.Binary, ["keys", "show", "--data", agentData], Limit);
             var export = await Processes.RunAsync(aot.Binary, ["export", "--data", agentData], Limit);
 

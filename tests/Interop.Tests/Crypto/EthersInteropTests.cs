@@ -20,16 +20,16 @@ public sealed class EthersInteropTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [NodeFact]
+    [Fact]
     public async Task Ethers_recovers_the_address_that_keys_show_prints_for_every_exported_record()
     {
+        using var key = FileDeviceKey.LoadOrCreate(Path.Combine(_dir, "device.key"));
         var (code, stdout, stderr) = await ProcessRunner.RunEdgemeterAsync("keys", "show", "--json", "--data", _dir);
         Assert.True(code == 0, stderr);
         string shown;
         using (var doc = JsonDocument.Parse(stdout))
             shown = doc.RootElement.GetProperty("address").GetString()!;
 
-        using var key = FileDeviceKey.LoadOrCreate(Path.Combine(_dir, "device.key"));
         Assert.Equal(shown, key.Address);
         var export = Path.Combine(_dir, "export.jsonl");
         var chain = WriteExport(key, export, 6);
@@ -49,7 +49,7 @@ public sealed class EthersInteropTests : IDisposable
         Assert.Contains("OK: 6 records verified", verify.Stdout, StringComparison.Ordinal);
     }
 
-    [NodeFact]
+    [Fact]
     public async Task Signatures_are_byte_identical_to_noble_curves_rfc6979_signatures()
     {
         var random = new Random(20240601);
@@ -138,8 +138,7 @@ public sealed class EthersInteropTests : IDisposable
     private static async Task<List<string>> RunNodeAsync(string script, string[] arguments, string? stdin = null)
     {
         string jsDir = Path.Combine(ProcessRunner.RepoRoot(), "tests", "interop-js");
-        Assert.True(Directory.Exists(Path.Combine(jsDir, "node_modules", "ethers")),
-            "tests/interop-js/node_modules is missing: run .ci/install-test-deps (npm ci in tests/interop-js)");
+        TestDependencies.Require(Peer.NodePackages);
         var (code, stdout, stderr) = await ProcessRunner.RunAsync("node", [Path.Combine(jsDir, script), .. arguments], stdin, jsDir);
         Assert.True(code == 0, $"node {script} exited {code}: {stderr}");
         return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();

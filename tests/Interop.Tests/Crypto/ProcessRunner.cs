@@ -73,13 +73,3 @@ internal static class ProcessRunner
         return RunAsync(host, ["exec", Path.Combine(AppContext.BaseDirectory, "edgemeter.dll"), .. arguments]);
     }
 }
-
-/// <summary>A fact that is skipped, saying why, when Node.js is not installed.</summary>
-internal sealed class NodeFactAttribute : Xunit.FactAttribute
-{
-    public NodeFactAttribute()
-    {
-        if (ProcessRunner.FindOnPath("node") is null)
-            Skip = "node is not on PATH: install Node.js 20 and run .ci/install-test-deps to run the JavaScript interop tests";
-    }
-}

@@ -108,6 +108,7 @@ internal sealed class LibmodbusServer : IAsyncDisposable
 
     private static async Task<string> CompileAsync()
     {
+        TestDependencies.Require(Peer.Libmodbus);
         string source = FindPeer("modbus_server.c");
         string dir = Directory.CreateTempSubdirectory("edgemeter-peers-").FullName;
         string output = Path.Combine(dir, "modbus_server");
@@ -162,6 +163,7 @@ internal sealed class SocatPtyPair : IAsyncDisposable
 
     public static async Task<SocatPtyPair> StartAsync()
     {
+        TestDependencies.Require(Peer.Socat);
         string dir = Directory.CreateTempSubdirectory("edgemeter-pty-").FullName;
         var psi = new ProcessStartInfo("socat") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         psi.ArgumentList.Add("-d");

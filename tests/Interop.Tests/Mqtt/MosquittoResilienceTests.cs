@@ -45,7 +45,7 @@ public sealed class MosquittoResilienceTests(AotBinaryFixture aot)
         Assert.Empty(device.GetProperty("gaps").EnumerateArray());
         Assert.Empty(device.GetProperty("duplicates").EnumerateArray());
 
-        using var store = new RecordStore(Path.Combine(agentData, "agent"));
+        using var store = new RecordStore(agentData);
         Assert.True(highest > 20, $"only {highest} records reached the ledger:\n{ledger.Output}");
         Assert.Equal(store.Head.Sequence, highest);
         Assert.Equal(store.Head.ConfirmedThrough, highest);

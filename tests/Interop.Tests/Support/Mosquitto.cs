@@ -45,8 +45,7 @@ public sealed class Mosquitto : IAsyncDisposable
 
     public static async Task<Mosquitto> StartAsync(string dir)
     {
-        if (Binary is null)
-            throw new InvalidOperationException("mosquitto is not installed: run .ci/install-test-deps (apt-get install mosquitto)");
+        TestDependencies.Require(Peer.Mosquitto);
         System.IO.Directory.CreateDirectory(dir);
         var certs = TestCertificates.Create(Path.Combine(dir, "certs"));
         var m = new Mosquitto(dir, FreePort(), FreePort(), FreePort(), certs);

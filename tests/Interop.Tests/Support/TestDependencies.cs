@@ -1,38 +1,51 @@
-using System.Diagnostics;
-using System.Runtime.CompilerServices;
-
 namespace EdgeMeter.Interop.Tests.Support;
 
-/// <summary>
-/// The interop tests talk to real peers (mosquitto, libmodbus, socat, Chromium, node packages, qemu and the arm64
-/// cross toolchain). So that the README's `dotnet test` works on a fresh Debian machine with only the .NET SDK,
-/// the first load of this assembly installs whatever is missing with .ci/install-test-deps (apt-get as root or
-/// through sudo; a no-op when everything is there, as in CI, which runs the same script first).
-/// </summary>
-internal static class TestDependencies
+/// <summary>A real peer some interop tests talk to, installed by <c>.ci/install-test-deps</c>.</summary>
+public enum Peer
 {
-    [ModuleInitializer]
-    internal static void EnsureInstalled()
+    Mosquitto,
+    Libmodbus,
+    Socat,
+    Chromium,
+    NodePackages,
+    Arm64Toolchain,
+    Fuse,
+    Packaging,
+}
+
+/// <summary>
+/// The one check every test that needs a real peer calls first. Nothing is installed from here (a module
+/// initializer would also run on IDE discovery): a missing peer fails the test with one line naming the command
+/// that installs all of them, the same for every peer.
+/// </summary>
+public static class TestDependencies
+{
+    public const string InstallCommand = "bash .ci/install-test-deps";
+
+    /// <summary>Fails the calling test with one line when a file <paramref name="peer"/> needs is missing.</summary>
+    public static void Require(Peer peer)
     {
-        if (Missing() is not { } what)
-            return;
-        var script = Path.Combine(Repo.Root, ".ci", "install-test-deps");
-        Console.Error.WriteLine($"interop tests: {what} missing, running {script} (apt-get, npm ci)");
-        using var p = Process.Start(new ProcessStartInfo("bash", [script]) { UseShellExecute = false });
-        p?.WaitForExit((int)TimeSpan.FromMinutes(20).TotalMilliseconds);
-        if (p is null || !p.HasExited || p.ExitCode != 0)
-            Console.Error.WriteLine($"interop tests: {script} failed; the tests that need {what} will say so");
+        if (MissingFile(peer) is { } missing)
+            throw new Xunit.Sdk.XunitException($"{peer} is not installed ({missing} missing): run `{InstallCommand}`");
     }
 
-    private static string? Missing()
+    /// <summary>The first file <paramref name="peer"/> needs that is not there, or null.</summary>
+    public static string? MissingFile(Peer peer) => Files(peer).FirstOrDefault(f => !File.Exists(f));
+
+    private static string[] Files(Peer peer) => peer switch
     {
-        string[] files =
+        Peer.Mosquitto => [Mosquitto.Binary ?? "/usr/sbin/mosquitto", "/usr/bin/mosquitto_passwd"],
+        Peer.Libmodbus => ["/usr/bin/gcc", "/usr/include/modbus/modbus.h"],
+        Peer.Socat => ["/usr/bin/socat"],
+        Peer.Chromium => ["/usr/bin/chromium"],
+        Peer.NodePackages => ["/usr/bin/node", Path.Combine(Repo.Root, "tests", "interop-js", "node_modules", "ethers", "package.json"),
+            Path.Combine(Repo.Root, "tests", "interop-js", "node_modules", "playwright-core", "package.json")],
+        Peer.Arm64Toolchain =>
         [
-            "/usr/sbin/mosquitto", "/usr/bin/mosquitto_sub", "/usr/include/modbus/modbus.h", "/usr/bin/socat", "/usr/bin/chromium",
-            "/usr/bin/qemu-aarch64", "/usr/bin/clang", "/usr/aarch64-linux-gnu/lib/libc.so.6", "/usr/lib/aarch64-linux-gnu/libssl.so.3",
-            Path.Combine(Repo.Root, "tests", "interop-js", "node_modules", "ethers", "package.json"),
-            Path.Combine(Repo.Root, "tests", "interop-js", "node_modules", "playwright-core", "package.json"),
-        ];
-        return files.FirstOrDefault(f => !File.Exists(f));
-    }
+            "/usr/bin/clang", "/usr/bin/qemu-aarch64", "/usr/aarch64-linux-gnu/lib/libc.so.6", "/usr/lib/aarch64-linux-gnu/libssl.so.3",
+        ],
+        Peer.Packaging => ["/usr/sbin/debootstrap", "/usr/bin/lintian", "/usr/bin/systemd-analyze", "/usr/bin/dpkg-deb", "/usr/include/seccomp.h"],
+        Peer.Fuse => ["/usr/bin/gcc", "/usr/include/fuse3/fuse.h", "/dev/fuse"],
+        _ => throw new ArgumentOutOfRangeException(nameof(peer)),
+    };
 }

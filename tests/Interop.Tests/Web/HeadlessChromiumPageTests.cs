@@ -4,24 +4,11 @@ using EdgeMeter.Agent.Pairing;
 using EdgeMeter.Agent.Status;
 using EdgeMeter.Agent.Web;
 using EdgeMeter.Crypto.Records;
+using EdgeMeter.Economics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 
 namespace EdgeMeter.Interop.Tests.Web;
-
-/// <summary>Skips with a clear message when the real browser is not installed.</summary>
-public sealed class ChromiumFactAttribute : FactAttribute
-{
-    public const string Path = "/usr/bin/chromium";
-
-    public ChromiumFactAttribute()
-    {
-        if (!File.Exists(Path))
-        {
-            Skip = $"chromium not found at {Path}: run .ci/install-test-deps (apt-get install chromium)";
-        }
-    }
-}
 
 /// <summary>Loads the gateway page from the real server in headless Chromium and checks what the script rendered.</summary>
 public sealed partial class HeadlessChromiumPageTests : IAsyncLifetime
@@ -74,7 +61,7 @@ public sealed partial class HeadlessChromiumPageTests : IAsyncLifetime
         Directory.Delete(_dir, recursive: true);
     }
 
-    [ChromiumFact]
+    [Fact]
     public async Task Without_a_session_the_page_shows_only_pairing_and_never_the_code()
     {
         var code = _pairing.CodeForDisplay()!.Code;
@@ -90,7 +77,7 @@ public sealed partial class HeadlessChromiumPageTests : IAsyncLifetime
         Assert.DoesNotContain(code, dom, StringComparison.Ordinal);
     }
 
-    [ChromiumFact]
+    [Fact]
     public async Task Public_summary_renders_power_balance_and_estimate_read_only_in_chinese()
     {
         _publicSummary = true;
@@ -120,10 +107,11 @@ public sealed partial class HeadlessChromiumPageTests : IAsyncLifetime
 
     private static async Task<string> RunChromiumAsync(params string[] args)
     {
+        TestDependencies.Require(Peer.Chromium);
         var profile = Directory.CreateTempSubdirectory("edgemeter-chromium-profile-");
         try
         {
-            var psi = new ProcessStartInfo(ChromiumFactAttribute.Path)
+            var psi = new ProcessStartInfo("/usr/bin/chromium")
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,

@@ -46,15 +46,15 @@ public sealed partial class PageSetupAotTests(AotBinaryFixture aot)
 
     private static async Task<JsonElement> RunPageScriptAsync(params string[] args)
     {
-        Assert.True(File.Exists(Path.Combine(JsDir, "node_modules", "playwright-core", "package.json")), "run .ci/install-test-deps (npm ci in tests/interop-js)");
-        Assert.True(File.Exists(ChromiumFactAttribute.Path), "chromium missing: run .ci/install-test-deps");
+        TestDependencies.Require(Peer.NodePackages);
+        TestDependencies.Require(Peer.Chromium);
         var run = await Processes.RunAsync("node", [Path.Combine(JsDir, "web-setup.mjs"), .. args], Limit, JsDir);
         Assert.True(run.ExitCode == 0, run.Out + run.Err);
         using var doc = JsonDocument.Parse(run.Out);
         return doc.RootElement.Clone();
     }
 
-    [ChromiumFact]
+    [Fact]
     public async Task New_gateway_is_paired_from_the_log_code_a_meter_is_added_after_a_test_read_and_the_dashboard_shows_it_and_the_balance()
     {
         // A meter of our own (not the demo's), with values nobody else has.
@@ -117,7 +117,7 @@ public sealed partial class PageSetupAotTests(AotBinaryFixture aot)
         Assert.Single(PairingCode().Matches(demo.Output));
     }
 
-    [ChromiumFact]
+    [Fact]
     public async Task Five_wrong_codes_lock_pairing_and_the_sixth_is_refused_even_when_right()
     {
         var (demo, url, code) = await StartDemoAsync();

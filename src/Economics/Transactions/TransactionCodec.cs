@@ -1,0 +1,155 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text.Json;
+using EdgeMeter.Crypto.Records;
+
+namespace EdgeMeter.Economics;
+
+/// <summary>A batch of consecutive signed records from one device, sent as one MQTT message.</summary>
+public sealed record Transaction(string Id, string Device, ulong ChainId, IReadOnlyList<SignedReading> Records)
+{
+    /// <summary>The first record's sequence number.</summary>
+    public ulong From => Records[0].Record.Sequence;
+    /// <summary>The last record's sequence number.</summary>
+    public ulong To => Records[^1].Record.Sequence;
+}
+
+/// <summary>The ledger's answer to a transaction.</summary>
+/// <param name="TxId">The transaction's id.</param>
+/// <param name="Accepted">False when any record of it was rejected.</param>
+/// <param name="AcceptedThrough">The device's highest sequence on the ledger after this transaction.</param>
+/// <param name="Block">The block that holds it, or -1 when nothing new was added.</param>
+/// <param name="Reason">Why records were rejected.</param>
+public sealed record Receipt(string TxId, bool Accepted, ulong AcceptedThrough, long Block, string? Reason);
+
+/// <summary>
+/// Hand-written JSON for transactions and receipts (no reflection). A transaction is
+/// <c>{"v":1,"id","device","chainId","records":[{EIP-712 message..., "sig":"0x…"}]}</c>.
+/// </summary>
+public static class TransactionCodec
+{
+    /// <summary>The transaction layout version, member <c>v</c>.</summary>
+    public const int Version = 1;
+
+    /// <summary>
+    /// The id depends only on the records it carries, so re-sending the same batch after a lost receipt is
+    /// recognisable: <c>{from}-{to}-{sha256(digests)[0..8]}</c>.
+    /// </summary>
+    public static string MakeId(IReadOnlyList<SignedReading> records)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var r in records)
+            sha.AppendData(r.Digest.Span);
+        Span<byte> hash = stackalloc byte[32];
+        sha.GetHashAndReset(hash);
+        return $"{records[0].Record.Sequence}-{records[^1].Record.Sequence}-{Convert.ToHexStringLower(hash[..8])}";
+    }
+
+    /// <summary>A transaction over consecutive <paramref name="records"/>, with its content-derived id.</summary>
+    public static Transaction Create(string device, ulong chainId, IReadOnlyList<SignedReading> records) =>
+        new(MakeId(records), device, chainId, records);
+
+    /// <summary>The transaction's JSON.</summary>
+    public static byte[] Encode(Transaction tx)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256 + tx.Records.Count * 480);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("v", Version);
+            w.WriteString("id", tx.Id);
+            w.WriteString("device", tx.Device);
+            w.WriteNumber("chainId", tx.ChainId);
+            w.WriteStartArray("records");
+            foreach (var r in tx.Records)
+            {
+                w.WriteStartObject();
+                w.WritePropertyName("message");
+                ReadingJson.WriteMessage(w, r.Record);
+                w.WriteString("sig", "0x" + Convert.ToHexStringLower(r.Signature.Span));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>
+    /// Parses a transaction. Records come back with their signatures but without digests (the receiver must
+    /// recompute them: it never trusts a digest it was sent). Throws <see cref="FormatException"/>.
+    /// </summary>
+    public static Transaction Decode(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            using var doc = JsonDocument.ParseValue(ref reader);
+            var root = doc.RootElement;
+            if (root.GetProperty("v").GetInt32() != Version)
+                throw new FormatException($"transaction version {root.GetProperty("v").GetInt32()} is not supported");
+            var records = new List<SignedReading>();
+            foreach (var item in root.GetProperty("records").EnumerateArray())
+            {
+                var record = ReadingJson.ReadMessage(item.GetProperty("message"));
+                var sig = Convert.FromHexString(Strip0x(item.GetProperty("sig").GetString()));
+                if (sig.Length != 65)
+                    throw new FormatException("sig: must be 65 bytes");
+                records.Add(new SignedReading(record, ReadOnlyMemory<byte>.Empty, sig));
+            }
+            if (records.Count == 0)
+                throw new FormatException("records: empty transaction");
+            return new Transaction(
+                root.GetProperty("id").GetString() ?? throw new FormatException("id: missing"),
+                root.GetProperty("device").GetString() ?? throw new FormatException("device: missing"),
+                root.GetProperty("chainId").GetUInt64(),
+                records);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new FormatException($"malformed transaction: {e.Message}", e);
+        }
+    }
+
+    /// <summary>A receipt's JSON.</summary>
+    public static byte[] EncodeReceipt(Receipt r)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("id", r.TxId);
+            w.WriteString("status", r.Accepted ? "accepted" : "rejected");
+            w.WriteString("acceptedThrough", r.AcceptedThrough.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            w.WriteNumber("block", r.Block);
+            if (r.Reason is not null)
+                w.WriteString("reason", r.Reason);
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Parses a receipt; throws <see cref="FormatException"/>.</summary>
+    public static Receipt DecodeReceipt(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            using var doc = JsonDocument.ParseValue(ref reader);
+            var root = doc.RootElement;
+            return new Receipt(
+                root.GetProperty("id").GetString() ?? "",
+                root.GetProperty("status").GetString() == "accepted",
+                ulong.Parse(root.GetProperty("acceptedThrough").GetString() ?? "0", System.Globalization.CultureInfo.InvariantCulture),
+                root.GetProperty("block").GetInt64(),
+                root.TryGetProperty("reason", out var reason) ? reason.GetString() : null);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
+        {
+            throw new FormatException($"malformed receipt: {e.Message}", e);
+        }
+    }
+
+    private static string Strip0x(string? hex) =>
+        hex is not null && hex.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? hex[2..] : hex ?? "";
+}
