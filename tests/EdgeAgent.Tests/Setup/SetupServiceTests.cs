@@ -25,7 +25,7 @@ public sealed class SetupServiceTests : IDisposable
                 { "id": "grid", "endpoint": "tcp://127.0.0.1:1502", "unit": 1, "map": "eastron-sdm630", "source": "GridImport", "record": ["active_power"] }
               ],
               "mqtt": { "broker": "mqtt://127.0.0.1:1883", "password": "secret" },
-              "display": { "rows": 4 }
+              "display": { "rows": 4, "columns": 20 }
             }
             """);
     }

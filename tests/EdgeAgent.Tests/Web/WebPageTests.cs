@@ -1,4 +1,3 @@
-using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Agent.Web;
 using Xunit;
 
@@ -30,20 +29,5 @@ public sealed class WebPageTests
         Assert.Contains("<html lang=\"zh-CN\">", zh, StringComparison.Ordinal);
         Assert.Equal(en.Replace("<html lang=\"en\">", "", StringComparison.Ordinal), zh.Replace("<html lang=\"zh-CN\">", "", StringComparison.Ordinal));
         Assert.DoesNotContain("style=\"", en, StringComparison.Ordinal); // inline style attributes would need 'unsafe-inline'
-    }
-
-    [Fact]
-    public void Atomic_write_replaces_the_file_owner_only_and_leaves_no_temporary()
-    {
-        var dir = Directory.CreateTempSubdirectory("edgemeter-atomic-").FullName;
-        var path = Path.Combine(dir, "state.json");
-        File.WriteAllText(path, "old");
-
-        AtomicFile.Write(path, "new"u8);
-
-        Assert.Equal("new", File.ReadAllText(path));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
-        Assert.Equal(["state.json"], Directory.GetFiles(dir).Select(Path.GetFileName));
-        Directory.Delete(dir, recursive: true);
     }
 }
