@@ -75,13 +75,8 @@ public sealed class ExportCommandTests
     public async Task Factors_over_a_verified_export_gives_the_gateway_s_claim_byte_for_byte()
     {
         using var dir = new TempDir();
-        var start = new DateTimeOffset(2026, 2, 26, 0, 0, 0, TimeSpan.Zero);
-        var drafts = new List<EdgeMeter.Crypto.Records.ReadingRecord>();
-        for (var h = 0; start.AddHours(h) <= new DateTimeOffset(2026, 4, 1, 1, 0, 0, TimeSpan.Zero); h++)
-        {
-            drafts.Add(Records.Draft(100_000 + (h * 9_000L), start.AddHours(h).ToUnixTimeMilliseconds(), "grid", EdgeMeter.Crypto.Records.EnergySource.GridImport));
-            drafts.Add(Records.Draft(500_000 + (h * 11_000L), start.AddHours(h).ToUnixTimeMilliseconds() + 700, "pv", EdgeMeter.Crypto.Records.EnergySource.Pv));
-        }
+        var drafts = Records.HourlyGridAndPv(new DateTimeOffset(2026, 2, 26, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 4, 1, 1, 0, 0, TimeSpan.Zero),
+            gridStep: 9_000, pvStep: 11_000, pvOffsetMs: 700);
         var gateway = new EdgeMeter.Economics.IntervalAccumulator(15);
         using (var store = new RecordStore(dir.Path))
         {
