@@ -7,27 +7,59 @@ using EdgeMeter.Economics;
 
 namespace EdgeMeter.Agent.Cli;
 
-/// <summary><c>edgemeter factors --input SCENARIO.json [--json]</c>.</summary>
+/// <summary>
+/// <c>edgemeter factors --input SCENARIO.json [--json]</c>, or from a verified export:
+/// <c>edgemeter factors --export FILE.jsonl --month YYYY-MM [--params P.json] [--events E.json] [--interval-minutes N] [--carry-in X] [--json|--claim]</c>.
+/// </summary>
 internal static class FactorsCommand
 {
     public static Command Create()
     {
         var input = new Option<string>("--input")
         {
-            Description = "Scenario file: {\"params\":{...},\"intervals\":[...],\"events\":[...]} (see src/EdgeAgent/Factors/README.md).",
-            Required = true,
+            Description = "Scenario file: {\"params\":{...},\"intervals\":[...],\"events\":[...]} (see src/Economics/Factors/README.md).",
         };
+        var export = new Option<string?>("--export") { Description = "A JSONL export (check it with edgemeter verify first): compute the month from its readings, as the ledger does." };
+        var month = new Option<string?>("--month") { Description = "With --export: the month, YYYY-MM." };
+        var paramsFile = new Option<string?>("--params") { Description = "With --export: the operator's parameters (JSON); default the development defaults." };
+        var eventsFile = new Option<string?>("--events") { Description = "With --export: the operator's events (an array, or an operator payload with \"events\")." };
+        var minutes = new Option<int>("--interval-minutes") { Description = "With --export: the interval length the claim names.", DefaultValueFactory = _ => 15 };
+        var carry = new Option<decimal>("--carry-in") { Description = "With --export: the congestion carry from the previous month." };
+        var claimOut = new Option<bool>("--claim") { Description = "With --export: print the claim's canonical JSON (the bytes the gateway signs) instead." };
         var json = CliOutput.JsonOption();
-        var cmd = new Command("factors", "Compute one month's contribution factors and tokens from a scenario file.");
+        var cmd = new Command("factors", "Compute one month's contribution factors and tokens from a scenario file or from an export.");
         cmd.Options.Add(input);
+        cmd.Options.Add(export);
+        cmd.Options.Add(month);
+        cmd.Options.Add(paramsFile);
+        cmd.Options.Add(eventsFile);
+        cmd.Options.Add(minutes);
+        cmd.Options.Add(carry);
+        cmd.Options.Add(claimOut);
         cmd.Options.Add(json);
         cmd.SetAction(async (ParseResult pr, CancellationToken ct) =>
         {
-            var path = pr.GetValue(input)!;
             FactorResult result;
             try
             {
-                result = await ComputeFileAsync(path, ct).ConfigureAwait(false);
+                if (pr.GetValue(export) is { } exportPath)
+                {
+                    if (pr.GetValue(input) is not null)
+                        throw new CliException("--input and --export: give one of them", ExitCodes.BadInput);
+                    var claim = await ClaimFromExportAsync(exportPath, pr.GetValue(month), pr.GetValue(paramsFile), pr.GetValue(eventsFile),
+                        pr.GetValue(minutes), pr.GetValue(carry), ct).ConfigureAwait(false);
+                    if (pr.GetValue(claimOut))
+                    {
+                        await Console.Out.WriteLineAsync(Encoding.UTF8.GetString(claim.ToCanonicalJson())).ConfigureAwait(false);
+                        return ExitCodes.Ok;
+                    }
+                    result = claim.Result;
+                }
+                else
+                {
+                    var path = pr.GetValue(input) ?? throw new CliException("--input or --export: one is required", ExitCodes.BadInput);
+                    result = await ComputeFileAsync(path, ct).ConfigureAwait(false);
+                }
             }
             catch (CliException e)
             {
@@ -70,6 +102,83 @@ internal static class FactorsCommand
         catch (OverflowException e)
         {
             throw new CliException($"{path}: numbers too large to compute: {e.Message}", ExitCodes.BadInput);
+        }
+    }
+
+    /// <summary>
+    /// The month's claim from the readings of an export, exactly as the ledger recomputes it: every record of the
+    /// device, accumulated into intervals of <paramref name="intervalMinutes"/>, through the end of the month.
+    /// </summary>
+    internal static async Task<TokenClaim> ClaimFromExportAsync(string path, string? monthText, string? paramsPath, string? eventsPath, int intervalMinutes, decimal carryIn, CancellationToken ct)
+    {
+        if (!FactorMonth.TryParse(monthText, out var month))
+            throw new CliException("--month: required with --export, YYYY-MM", ExitCodes.BadInput);
+        if (intervalMinutes <= 0 || 1440 % intervalMinutes != 0)
+            throw new CliException("--interval-minutes: must divide 1440", ExitCodes.BadInput);
+        if (carryIn < 0)
+            throw new CliException("--carry-in: must not be negative", ExitCodes.BadInput);
+        try
+        {
+            var p = FactorJson.ParseParams(paramsPath is null ? Encoding.UTF8.GetBytes(FactorParams.DevelopmentDefaultsJson) : await Read(paramsPath).ConfigureAwait(false));
+            IReadOnlyList<FactorEvent> events = [];
+            if (eventsPath is not null)
+            {
+                var bytes = await Read(eventsPath).ConfigureAwait(false);
+                using var doc = JsonDocument.Parse(bytes);
+                events = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("events", out _)
+                    ? OperatorMessage.ReadEvents(bytes)
+                    : FactorJson.ParseEvents(bytes);
+            }
+            var accumulator = new IntervalAccumulator(intervalMinutes);
+            string? device = null;
+            var number = 0;
+            foreach (var line in File.ReadLines(path, Encoding.UTF8))
+            {
+                number++;
+                if (line.Length == 0)
+                    continue;
+                EdgeMeter.Crypto.Records.ReadingRecord record;
+                try
+                {
+                    using var doc = JsonDocument.Parse(line);
+                    record = EdgeMeter.Crypto.Records.ReadingJson.ReadExport(doc.RootElement).Reading.Record;
+                }
+                catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
+                {
+                    throw new CliException($"{path}: line {number}: not a record of a JSONL export ({e.Message.ReplaceLineEndings(" ")})", ExitCodes.BadInput);
+                }
+                device ??= record.Device;
+                if (!string.Equals(device, record.Device, StringComparison.OrdinalIgnoreCase))
+                    throw new CliException($"{path}: line {number}: another device ({record.Device}); export one device", ExitCodes.BadInput);
+                accumulator.Add(record);
+            }
+            if (device is null)
+                throw new CliException($"{path}: no records", ExitCodes.BadInput);
+            return accumulator.BuildClaimThrough(device, month, p, events, carryIn, month.Next().StartIn(p.TimeZone));
+        }
+        catch (FactorInputException e)
+        {
+            throw new CliException(e.Message, ExitCodes.BadInput);
+        }
+        catch (JsonException e)
+        {
+            throw new CliException($"not valid JSON: {e.Message.ReplaceLineEndings(" ")}", ExitCodes.BadInput);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"{path}: cannot read: {e.Message.ReplaceLineEndings(" ")}", ExitCodes.BadInput);
+        }
+
+        static async Task<byte[]> Read(string file)
+        {
+            try
+            {
+                return await File.ReadAllBytesAsync(file).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"{file}: cannot read: {e.Message.ReplaceLineEndings(" ")}", ExitCodes.BadInput);
+            }
         }
     }
 

@@ -72,6 +72,34 @@ public sealed class ExportCommandTests
     }
 
     [Fact]
+    public async Task Factors_over_a_verified_export_gives_the_gateway_s_claim_byte_for_byte()
+    {
+        using var dir = new TempDir();
+        var drafts = Records.HourlyGridAndPv(new DateTimeOffset(2026, 2, 26, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 4, 1, 1, 0, 0, TimeSpan.Zero),
+            gridStep: 9_000, pvStep: 11_000, pvOffsetMs: 700);
+        var gateway = new EdgeMeter.Economics.IntervalAccumulator(15);
+        using (var store = new RecordStore(dir.Path))
+        {
+            foreach (var r in store.Append(drafts, Records.Signer(dir.Path)))
+                gateway.Add(r.Record);
+        }
+        var p = EdgeMeter.Economics.FactorJson.ParseParams(System.Text.Encoding.UTF8.GetBytes(EdgeMeter.Economics.FactorParams.DevelopmentDefaultsJson));
+        var expected = gateway.BuildClaimThrough(Records.Signer(dir.Path).Key.Address, new EdgeMeter.Economics.FactorMonth(2026, 3), p, [], 0m,
+            new DateTimeOffset(2026, 4, 1, 0, 0, 0, TimeSpan.Zero));
+        var file = dir.File("march.jsonl");
+        Assert.Equal(0, (await CliRunner.RunAsync("export", "--data", dir.Path, "--out", file)).ExitCode);
+        Assert.Equal(0, (await CliRunner.RunAsync("verify", file)).ExitCode);
+
+        var (code, stdout, err) = await CliRunner.RunAsync("factors", "--export", file, "--month", "2026-03", "--claim");
+
+        Assert.True(code == 0, err);
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(expected.ToCanonicalJson()) + "\n", stdout);
+        Assert.True(expected.Result.TotalTokens > 0);
+        (code, _, err) = await CliRunner.RunAsync("factors", "--export", file);
+        Assert.Equal((2, "edgemeter: --month: required with --export, YYYY-MM\n"), (code, err));
+    }
+
+    [Fact]
     public async Task Export_without_a_store_or_with_a_bad_instant_exits_2()
     {
         using var dir = new TempDir();

@@ -135,14 +135,7 @@ public sealed class LedgerTests
     /// </summary>
     private static (IReadOnlyList<SignedReading> Records, TokenClaim Claim) March2026(Fixture f)
     {
-        var start = new DateTimeOffset(2026, 2, 18, 0, 0, 0, TimeSpan.Zero);
-        var drafts = new List<EdgeMeter.Crypto.Records.ReadingRecord>();
-        for (var h = 0; start.AddHours(h) <= new DateTimeOffset(2026, 4, 1, 1, 0, 0, TimeSpan.Zero); h++)
-        {
-            var ms = start.AddHours(h).ToUnixTimeMilliseconds();
-            drafts.Add(Records.Draft(100_000 + (h * 10_000L), ms, "grid", EnergySource.GridImport));
-            drafts.Add(Records.Draft(500_000 + (h * 10_000L), ms + 1000, "pv", EnergySource.Pv));
-        }
+        var drafts = Records.HourlyGridAndPv(new DateTimeOffset(2026, 2, 18, 0, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 4, 1, 1, 0, 0, TimeSpan.Zero));
         var records = f.Store.Append(drafts, f.Signer);
         var gateway = new IntervalAccumulator(15);
         foreach (var r in records)

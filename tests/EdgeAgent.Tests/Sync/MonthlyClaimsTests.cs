@@ -23,21 +23,9 @@ public sealed class MonthlyClaimsTests
 {
     private static readonly DateTimeOffset AprilFirst = new(2026, 4, 1, 0, 0, 0, TimeSpan.Zero);
 
-    /// <summary>Hourly grid and clean PV readings, 1 kWh an hour each, from 1 March to <paramref name="until"/>.</summary>
-    private static List<ReadingRecord> Drafts(DateTimeOffset from, DateTimeOffset until)
-    {
-        var start = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
-        var drafts = new List<ReadingRecord>();
-        for (var h = 0; start.AddHours(h) <= until; h++)
-        {
-            if (start.AddHours(h) < from)
-                continue;
-            var ms = start.AddHours(h).ToUnixTimeMilliseconds();
-            drafts.Add(Records.Draft(100_000 + (h * 10_000L), ms, "grid", EnergySource.GridImport));
-            drafts.Add(Records.Draft(500_000 + (h * 10_000L), ms + 1000, "pv", EnergySource.Pv));
-        }
-        return drafts;
-    }
+    /// <summary>Hourly grid and clean PV readings, 1 kWh an hour each, from 1 March (or <paramref name="from"/>) to <paramref name="until"/>.</summary>
+    private static List<ReadingRecord> Drafts(DateTimeOffset from, DateTimeOffset until) =>
+        Records.HourlyGridAndPv(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero), until, from: from);
 
     /// <summary>One run of the gateway's claim path over a data directory: store, factors, outbox, uplink, claims.</summary>
     private sealed class Gateway : IAsyncDisposable

@@ -88,9 +88,10 @@ public sealed class DemoExportTests(AotBinaryFixture aot)
         // A plain-listener subscriber on everything the gateway and ledger publish.
         await using var spy = new Background("mosquitto_sub", ["-h", "127.0.0.1", "-p", broker.PlainPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-u", Mosquitto.User, "-P", Mosquitto.Password, "-t", "#", "-v"]);
+        var ledgerAddress = LedgerKey.Address(Path.Combine(data, "ledger"));
         await using (var ledger = new Background(aot.Binary, ["ledger", .. broker.TlsArgs, "--data", Path.Combine(data, "ledger")]))
         {
-            var demo = await Processes.RunAsync(aot.Binary, ["demo", "--no-ledger", .. broker.TlsArgs, "--exit-after", "8", "--data", data, "--http", "http://127.0.0.1:0"], Limit);
+            var demo = await Processes.RunAsync(aot.Binary, ["demo", "--no-ledger", "--ledger-address", ledgerAddress, .. broker.TlsArgs, "--exit-after", "8", "--data", data, "--http", "http://127.0.0.1:0"], Limit);
             Assert.True(demo.ExitCode == 0, demo.Err);
             await ledger.StopAsync(TimeSpan.FromSeconds(15));
             var agentData = data;

@@ -14,9 +14,10 @@ public sealed class MosquittoResilienceTests(AotBinaryFixture aot)
         await using var broker = await Mosquitto.StartAsync(Path.Combine(root, "broker"));
         var ledgerData = Path.Combine(root, "ledger");
         var agentData = Path.Combine(root, "gateway");
+        var ledgerAddress = LedgerKey.Address(ledgerData);
         await using var ledger = new Background(aot.Binary, ["ledger", .. broker.TlsArgs, "--data", ledgerData]);
 
-        string[] agentArgs = ["demo", "--no-ledger", .. broker.TlsArgs, "--data", agentData, "--http", "http://127.0.0.1:0"];
+        string[] agentArgs = ["demo", "--no-ledger", "--ledger-address", ledgerAddress, .. broker.TlsArgs, "--data", agentData, "--http", "http://127.0.0.1:0"];
         for (var round = 0; round < 5; round++)
         {
             await using var agent = new Background(aot.Binary, agentArgs);

@@ -17,9 +17,10 @@ public sealed class MosquittoTlsTests(AotBinaryFixture aot)
     {
         var root = Directory.CreateTempSubdirectory("edgemeter-mtls-").FullName;
         await using var broker = await Mosquitto.StartAsync(Path.Combine(root, "broker"));
+        var ledgerAddress = LedgerKey.Address(Path.Combine(root, "ledger"));
         await using var ledger = new Background(aot.Binary, ["ledger", .. broker.TlsArgs, "--data", Path.Combine(root, "ledger")]);
         var certs = broker.Certificates;
-        string[] common = ["demo", "--no-ledger", "--broker", broker.MtlsUrl, "--ca", certs.CaCert,
+        string[] common = ["demo", "--no-ledger", "--ledger-address", ledgerAddress, "--broker", broker.MtlsUrl, "--ca", certs.CaCert,
             "--username", Mosquitto.User, "--password", Mosquitto.Password, "--exit-after", "6", "--http", "http://127.0.0.1:0"];
 
         var withCert = await Processes.RunAsync(aot.Binary, [.. common, "--cert", certs.ClientCert, "--key", certs.ClientKey, "--data", Path.Combine(root, "a")], Limit);
