@@ -43,12 +43,29 @@ internal sealed class AgentOutcome(Action<AgentRuntime>? configure)
     public int ExitCode { get; set; }
 }
 
-/// <summary>Runs <see cref="AgentRuntime"/> for the host's lifetime; a failed loop stops the host with exit code 1.</summary>
-internal sealed class AgentService(
+/// <summary>
+/// Runs <see cref="AgentRuntime"/> for the host's lifetime. A failed loop, or an agent that cannot start (a key it
+/// cannot read, a page it cannot bind), stops the host with exit code 1, so that systemd restarts it and says so.
+/// </summary>
+internal sealed partial class AgentService(
     AgentOptions options, ConfigFile config, ILoggerFactory loggers, AgentOutcome outcome, IHostApplicationLifetime lifetime,
     IServiceProvider services) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await RunAgentAsync(stoppingToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && e is not LoopFailedException)
+        {
+            LogFailed(loggers.CreateLogger<AgentService>(), e.GetType().Name, e.Message);
+            outcome.ExitCode = 1;
+            lifetime.StopApplication();
+        }
+    }
+
+    private async Task RunAgentAsync(CancellationToken stoppingToken)
     {
         await using var runtime = new AgentRuntime(options, loggers, configPath: config.Path);
         // Registered by AddSystemd only when systemd started us.
@@ -69,6 +86,9 @@ internal sealed class AgentService(
             lifetime.StopApplication();
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Agent stopped: {Error}: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string error, string reason);
 }
 
 /// <summary>The configuration file the agent was started with (null: none), for the local page's setup.</summary>

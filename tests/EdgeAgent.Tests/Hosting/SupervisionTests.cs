@@ -55,6 +55,21 @@ public sealed class SupervisionTests
     }
 
     [Fact]
+    public async Task Edgemeter_run_exits_1_when_the_agent_cannot_start_its_page()
+    {
+        await using var meter = SimulatedMeter.Start(1, ("active_power", 1200m));
+        using var dir = new TempDir();
+        // Another program holds the page's port: the agent cannot start, and must not exit 0 (systemd would not restart it).
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var options = Options(dir.Path, meter.Endpoint);
+        options.Http.Url = $"http://127.0.0.1:{port}";
+
+        Assert.Equal(1, await AgentHost.RunAsync(options, CancellationToken.None).WaitAsync(Bound));
+    }
+
+    [Fact]
     public async Task The_first_failure_cancels_the_other_loops_and_names_its_loop()
     {
         var otherCancelled = false;
