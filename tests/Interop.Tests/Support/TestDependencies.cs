@@ -9,7 +9,6 @@ public enum Peer
     Chromium,
     NodePackages,
     Arm64Toolchain,
-    Fuse,
 }
 
 /// <summary>
@@ -42,7 +41,6 @@ public static class TestDependencies
         [
             "/usr/bin/clang", "/usr/bin/qemu-aarch64", "/usr/aarch64-linux-gnu/lib/libc.so.6", "/usr/lib/aarch64-linux-gnu/libssl.so.3",
         ],
-        Peer.Fuse => ["/usr/bin/gcc", "/usr/include/fuse3/fuse.h", "/dev/fuse"],
         _ => throw new ArgumentOutOfRangeException(nameof(peer)),
     };
 }
