@@ -9,7 +9,6 @@ public enum Peer
     Chromium,
     NodePackages,
     Arm64Toolchain,
-    Fuse,
     Packaging,
     Python,
 }
@@ -47,7 +46,6 @@ public static class TestDependencies
         ],
         Peer.Packaging => ["/usr/sbin/debootstrap", "/usr/bin/lintian", "/usr/bin/systemd-analyze", "/usr/bin/dpkg-deb", "/usr/include/seccomp.h"],
         Peer.Python => ["/usr/bin/python3"],
-        Peer.Fuse => ["/usr/bin/gcc", "/usr/include/fuse3/fuse.h", "/dev/fuse"],
         _ => throw new ArgumentOutOfRangeException(nameof(peer)),
     };
 }
