@@ -154,19 +154,6 @@ internal struct FieldElement
         return ReduceWide(t0, t1, t2, t3, t4, t5, t6, t7);
     }
 
-    /// <summary>a^(p−2) = 1/a (0 for 0), by a fixed chain of 255 squarings and 15 multiplications.</summary>
-    public static FieldElement Invert(in FieldElement a)
-    {
-        // p − 2 in binary: 223 ones, a zero, 22 ones, 0000101101.
-        var x2 = Mul(Sqr(a), a);
-        var x3 = Mul(Sqr(x2), a);
-        var x223 = OnesTo223(x2, x3);
-        var t = Mul(SqrN(x223, 23), Ones22(x2, x3));
-        t = Mul(SqrN(t, 5), a);
-        t = Mul(SqrN(t, 3), x2);
-        return Mul(SqrN(t, 2), a);
-    }
-
     /// <summary>1/a in variable time, for public a (0 for 0).</summary>
     public static FieldElement InvertVariableTime(in FieldElement a)
     {

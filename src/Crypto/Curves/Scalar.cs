@@ -72,15 +72,6 @@ internal struct Scalar
         }
     }
 
-    /// <summary>4 bits of the value starting at bit <paramref name="index"/>·4 (the index is public, the bits may be secret).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly int Nibble(int index)
-    {
-        int word = index >> 4;
-        ulong limb = word switch { 0 => L0, 1 => L1, 2 => L2, _ => L3 };
-        return (int)((limb >> ((index & 15) * 4)) & 0xF);
-    }
-
     /// <summary>
     /// <paramref name="bits"/> (at most 63) bits of the value starting at bit <paramref name="start"/>, zeros past
     /// bit 255. The position is public; the bits may be secret.
@@ -96,14 +87,6 @@ internal struct Scalar
     }
 
     private readonly ulong Limb(int word) => word switch { 0 => L0, 1 => L1, 2 => L2, 3 => L3, _ => 0 };
-
-    /// <summary>Bit <paramref name="index"/> (0 or 1).</summary>
-    public readonly int Bit(int index)
-    {
-        int word = index >> 6;
-        ulong limb = word switch { 0 => L0, 1 => L1, 2 => L2, _ => L3 };
-        return (int)((limb >> (index & 63)) & 1);
-    }
 
     /// <summary>r = mask ? a : r, for mask all ones or zero.</summary>
     public static void Select(ref Scalar r, in Scalar a, ulong mask)
@@ -203,28 +186,6 @@ internal struct Scalar
         ulong r3 = ConstantTime.AddCarry(q3, 0, ref c);
         var r = new Scalar(r0, r1, r2, r3);
         SubtractNIfAbove(ref r, c);
-        return r;
-    }
-
-    /// <summary>1/a mod n (0 for 0) as a^(n−2), with fixed 4-bit windows over the public exponent.</summary>
-    public static Scalar Invert(in Scalar a)
-    {
-        Span<Scalar> powers = stackalloc Scalar[16];
-        powers[0] = One;
-        powers[1] = a;
-        for (int i = 2; i < 16; i++)
-            powers[i] = Mul(powers[i - 1], a);
-
-        var exponent = new Scalar(N0 - 2, N1, N2, N3);
-        var r = powers[exponent.Nibble(63)];
-        for (int i = 62; i >= 0; i--)
-        {
-            r = Mul(r, r);
-            r = Mul(r, r);
-            r = Mul(r, r);
-            r = Mul(r, r);
-            r = Mul(r, powers[exponent.Nibble(i)]);
-        }
         return r;
     }
 

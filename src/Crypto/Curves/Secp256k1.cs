@@ -27,10 +27,6 @@ internal static class Secp256k1
         y.Write(publicKey65[33..65]);
     }
 
-    /// <summary>y² = x³ + 7 for the given coordinates.</summary>
-    public static bool IsOnCurve(in FieldElement x, in FieldElement y) =>
-        FieldElement.EqualMask(FieldElement.Sqr(y), CurveRight(x)) != 0;
-
     /// <summary>x³ + 7.</summary>
     public static FieldElement CurveRight(in FieldElement x) =>
         FieldElement.Add(FieldElement.Mul(FieldElement.Sqr(x), x), new FieldElement(7, 0, 0, 0));

@@ -51,7 +51,8 @@ public class LimbArithmeticTests
         {
             var fa = Fe(a);
             var expected = a.SignValue == 0 ? BigInteger.Zero : a.ModInverse(P);
-            Assert.Equal(expected, Big(FieldElement.Invert(fa)));
+            Assert.Equal(expected, Big(FieldElement.InvertVariableTime(fa)));
+            Assert.Equal(expected, Big(FieldElement.InvertBlinded(fa, Fe(BigInteger.ValueOf(0x1234567)))));
             bool isSquare = a.SignValue == 0 || a.ModPow(P.Subtract(BigInteger.One).ShiftRight(1), P).Equals(BigInteger.One);
             Assert.Equal(isSquare, FieldElement.TrySqrt(fa, out var root));
             if (isSquare)
@@ -83,7 +84,8 @@ public class LimbArithmeticTests
         ScalarValues.Sample(a =>
         {
             var expected = a.SignValue == 0 ? BigInteger.Zero : a.ModInverse(N);
-            Assert.Equal(expected, Big(Scalar.Invert(Sc(a))));
+            Assert.Equal(expected, Big(Scalar.InvertVariableTime(Sc(a))));
+            Assert.Equal(expected, Big(Scalar.InvertBlinded(Sc(a), Sc(N.Subtract(BigInteger.Three)))));
         }, iter: 200);
     }
 
