@@ -1,4 +1,5 @@
 using LiteDB;
+using LiteDB.Engine;
 
 namespace EdgeMeter.Agent.Storage;
 
@@ -22,13 +23,25 @@ internal sealed class ClaimOutbox : IDisposable
 {
     public const string FileName = "claims.db";
 
+    /// <summary>LiteDB's write-ahead log beside the data file (the name LiteDB itself would give it).</summary>
+    public const string LogFileName = "claims-log.db";
+
+    /// <summary>How long a write waits for its sync before the outbox reports the disk as failing.</summary>
+    private static readonly TimeSpan SyncTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly CommitFence _data;
+    private readonly CommitFence _log;
     private readonly LiteDatabase _db;
     private readonly ILiteCollection<BsonDocument> _claims;
     private readonly Lock _gate = new();
 
     public ClaimOutbox(string dataDirectory)
     {
-        _db = new LiteDatabase(new ConnectionString { Filename = System.IO.Path.Combine(dataDirectory, FileName), Connection = ConnectionType.Direct });
+        // As the record store: LiteDB on our own streams, so that a write returns only once its commit is synced
+        // (Storage/CommitFence.cs). A month's claim that was "stored" must survive a power cut right after.
+        _data = CommitFence.OpenFile(System.IO.Path.Combine(dataDirectory, FileName));
+        _log = CommitFence.OpenFile(System.IO.Path.Combine(dataDirectory, LogFileName));
+        _db = new LiteDatabase(new LiteEngine(new EngineSettings { DataStream = _data, LogStream = _log }));
         _claims = _db.GetCollection("claims");
     }
 
@@ -49,7 +62,7 @@ internal sealed class ClaimOutbox : IDisposable
         {
             if (_claims.FindById(claim.Month) is not null)
                 return false;
-            _claims.Insert(Doc(claim));
+            _log.Durably(1, SyncTimeout, () => _claims.Insert(Doc(claim)));
             return true;
         }
     }
@@ -61,12 +74,17 @@ internal sealed class ClaimOutbox : IDisposable
         {
             if (_claims.FindById(month) is not { } doc || doc["hash"].AsString != claimHash)
                 return false;
-            _claims.Update(Doc(Of(doc) with { Receipted = true, Accepted = accepted, Recomputed = recomputed }));
+            _log.Durably(1, SyncTimeout, () => _claims.Update(Doc(Of(doc) with { Receipted = true, Accepted = accepted, Recomputed = recomputed })));
             return true;
         }
     }
 
-    public void Dispose() => _db.Dispose();
+    public void Dispose()
+    {
+        _db.Dispose();
+        _data.Dispose();
+        _log.Dispose();
+    }
 
     private static BsonDocument Doc(OutboxClaim c) => new()
     {

@@ -57,6 +57,19 @@ internal sealed class CommitFence : Stream
         }
     }
 
+    /// <summary>
+    /// Runs one LiteDB write through the log this fence guards, which commits <paramref name="commits"/> times, and
+    /// returns once those commits are synced.
+    /// </summary>
+    /// <exception cref="IOException">Not synced within <paramref name="timeout"/>.</exception>
+    public T Durably<T>(int commits, TimeSpan timeout, Func<T> write)
+    {
+        var before = ConfirmsWritten;
+        var result = write();
+        WaitSynced(before, commits, timeout);
+        return result;
+    }
+
     /// <summary>Waits until <paramref name="commits"/> commits after <paramref name="before"/> are synced.</summary>
     /// <exception cref="IOException">Not within <paramref name="timeout"/>: the disk is not syncing.</exception>
     public void WaitSynced(long before, int commits, TimeSpan timeout)

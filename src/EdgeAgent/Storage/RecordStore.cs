@@ -94,13 +94,7 @@ internal sealed class RecordStore : IDisposable
     private readonly CommitFence? _log;
 
     /// <summary>Runs one LiteDB write that commits <paramref name="commits"/> times, and returns once they are synced.</summary>
-    private T Durably<T>(int commits, Func<T> write)
-    {
-        var before = _log?.ConfirmsWritten ?? 0;
-        var result = write();
-        _log?.WaitSynced(before, commits, SyncTimeout);
-        return result;
-    }
+    private T Durably<T>(int commits, Func<T> write) => _log is null ? write() : _log.Durably(commits, SyncTimeout, write);
 
     /// <summary>
     /// Opens the store of a possibly running agent for reading (<c>export</c>): LiteDB opens the files read-only, so
