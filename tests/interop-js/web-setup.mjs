@@ -69,7 +69,7 @@ try {
     await page.waitForFunction(() => [...document.querySelectorAll("#health tr")].some((tr) => tr.cells[0].textContent === "garage-wind" && tr.cells[2].className === "good"));
     out.health = await page.$$eval("#health tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
     out.windPower = await page.textContent('#sources .kw[data-source="wind"]');
-    await page.waitForFunction(() => /\d/.test(document.getElementById("balance").textContent));
+    await page.waitForFunction(() => /[1-9]/.test(document.getElementById("balance").textContent), null, { timeout: 60000 });
     out.balance = await page.textContent("#balance");
     out.provisional = await page.textContent("#prov-total");
     out.gridLabel = await page.$$eval("#sources li", (lis) => lis.map((li) => li.textContent));
