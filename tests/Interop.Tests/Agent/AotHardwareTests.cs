@@ -25,8 +25,10 @@ public sealed class AotHardwareTests(AotBinaryFixture aot)
             TimeSpan.FromSeconds(120));
         Assert.True(demo.ExitCode == 0, demo.Err);
         using var result = JsonDocument.Parse(demo.Out.Trim().Split('\n')[^1]);
+        // The ledger confirms closed months only (the running month is provisional), so a 20-second demo's confirmed
+        // balance is 0; it must still have arrived, signed by the ledger: an unconfirmed one shows as "--", not "0".
         var balance = result.RootElement.GetProperty("balance").GetDecimal();
-        Assert.True(balance > 0, demo.Out);
+        Assert.True(result.RootElement.GetProperty("confirmed").GetInt64() > 0 && balance >= 0, demo.Out);
 
         TestDependencies.Require(Peer.Python);
         var decoded = await Processes.RunAsync("python3", [Decoder, trace, "--columns", "16", "--rows", "2"], TimeSpan.FromSeconds(60));
@@ -79,7 +81,8 @@ public sealed class AotHardwareTests(AotBinaryFixture aot)
         Assert.Single(lines, l => l.Contains("No LCD: no I2C bus at /dev/i2c-1; mirroring the display on the console", StringComparison.Ordinal));
         Assert.Single(lines, l => l.Contains("No button: GPIO line 17 cannot be opened", StringComparison.Ordinal));
         Assert.Single(lines, l => l.Contains("No RTC: no I2C bus at /dev/i2c-1; keeping the system clock", StringComparison.Ordinal));
-        Assert.Equal(3, lines.Count(l => l.Contains("No LCD", StringComparison.Ordinal) || l.Contains("No button", StringComparison.Ordinal) || l.Contains("No RTC", StringComparison.Ordinal)));
+        // (The pairing code's own line, "No LCD answers: pairing code: …", is the page issue's, not a hardware notice.)
+        Assert.Equal(3, lines.Count(l => l.Contains("No LCD:", StringComparison.Ordinal) || l.Contains("No button:", StringComparison.Ordinal) || l.Contains("No RTC:", StringComparison.Ordinal)));
 
         // And it ran: polled the meter, mirrored the pages on the console, and said goodbye on the last screen.
         Assert.Contains("starting: 1 meters", output, StringComparison.Ordinal);
