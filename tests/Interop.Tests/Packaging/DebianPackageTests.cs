@@ -220,6 +220,7 @@ public sealed class DebianPackageTests(AotBinaryFixture aot)
         Float(72, 1234.5f);  // import_active_energy, kWh on the wire, Wh in the map
         for (var a = 80; a < 82; a++)
             sb.AppendLine(CultureInfo.InvariantCulture, $"i {a} 0");
+        Float(342, 1300.25f); // total_active_energy (30343), far from the rest: a second request
         return sb.ToString();
     }
 
@@ -231,5 +232,6 @@ public sealed class DebianPackageTests(AotBinaryFixture aot)
         Assert.Equal("4321.5", root.GetProperty("active_power").GetProperty("value").GetRawText());
         Assert.Equal("1234500", root.GetProperty("import_active_energy").GetProperty("value").GetRawText());
         Assert.Equal("Wh", root.GetProperty("import_active_energy").GetProperty("unit").GetString());
+        Assert.Equal("1300250", root.GetProperty("total_active_energy").GetProperty("value").GetRawText());
     }
 }
