@@ -16,7 +16,8 @@ public sealed class DlmsDemoTests
         var result = await new DemoRunner(settings, NullLoggerFactory.Instance).RunAsync(CancellationToken.None);
 
         Assert.Equal(result.Signed, result.Confirmed);
-        using var store = new RecordStore(Path.Combine(dir.Path, "agent"));
+        // The demo keeps the layout of `run`: the store sits in the data directory itself.
+        using var store = new RecordStore(dir.Path);
         var confirmed = store.ReadRange(1, store.Head.ConfirmedThrough);
         var byMeter = confirmed.GroupBy(r => r.Record.MeterId).ToDictionary(g => g.Key, g => g.ToList());
         Assert.Equal(["grid-dlms", "grid-sdm630", "pv-sdm120"], byMeter.Keys.Order(StringComparer.Ordinal));
