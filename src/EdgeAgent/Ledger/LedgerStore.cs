@@ -100,7 +100,7 @@ internal sealed class LedgerStore : IDisposable
                 ["seq"] = (long)a.Sequence,
                 ["h"] = a.Digest,
                 ["b"] = height,
-                ["r"] = content?.Invoke(a.Sequence) is { } record ? ContentDoc(record) : BsonValue.Null,
+                ["msg"] = content?.Invoke(a.Sequence) is { } record ? MessageJson(record) : BsonValue.Null,
             }), accepted.Count);
             _blocks.Insert(new BsonDocument
             {
@@ -132,8 +132,11 @@ internal sealed class LedgerStore : IDisposable
         var list = new List<ReadingRecord>();
         foreach (var doc in _records.Find(Query.Between("_id", RecordId(device, first), RecordId(device, last))))
         {
-            if (doc["r"].IsDocument)
-                list.Add(ContentOf(device, (ulong)doc["seq"].AsInt64, doc["r"].AsDocument));
+            if (doc["msg"].IsString)
+            {
+                using var json = System.Text.Json.JsonDocument.Parse(doc["msg"].AsString);
+                list.Add(ReadingJson.ReadMessage(json.RootElement));
+            }
         }
         list.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
         return list;
@@ -210,36 +213,13 @@ internal sealed class LedgerStore : IDisposable
         d["hash"].AsString,
         d["json"].AsString);
 
-    // What a claim's recomputation reads of a record (its digest and signature were checked on the way in): compact,
-    // because a day's backlog is 86,400 of them.
-    private static BsonDocument ContentDoc(ReadingRecord r) => new()
+    private static string MessageJson(ReadingRecord record)
     {
-        ["m"] = r.MeterId,
-        ["o"] = r.Obis,
-        ["v"] = r.Value,
-        ["sc"] = (int)r.Scaler,
-        ["u"] = r.Unit,
-        ["src"] = (int)r.Source,
-        ["cl"] = r.Clean,
-        ["t"] = r.GatewayTimeMs,
-        ["ts"] = (int)r.TimeStatus,
-    };
-
-    private static ReadingRecord ContentOf(string device, ulong sequence, BsonDocument d) => new()
-    {
-        Device = device,
-        Sequence = sequence,
-        MeterId = d["m"].AsString,
-        Obis = d["o"].AsString,
-        Value = d["v"].AsInt64,
-        Scaler = (sbyte)d["sc"].AsInt32,
-        Unit = d["u"].AsString,
-        Source = (EnergySource)d["src"].AsInt32,
-        Clean = d["cl"].AsBoolean,
-        GatewayTimeMs = d["t"].AsInt64,
-        TimeStatus = (TimeStatus)d["ts"].AsInt32,
-        PrevHash = ReadOnlyMemory<byte>.Empty,
-    };
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+            ReadingJson.WriteMessage(w, record);
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 
     public IReadOnlyList<DeviceSummary> Summarise()
     {
