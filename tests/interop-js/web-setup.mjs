@@ -69,7 +69,10 @@ try {
     await page.waitForFunction(() => [...document.querySelectorAll("#health tr")].some((tr) => tr.cells[0].textContent === "garage-wind" && tr.cells[2].className === "good"));
     out.health = await page.$$eval("#health tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
     out.windPower = await page.textContent('#sources .kw[data-source="wind"]');
-    await page.waitForFunction(() => /[1-9]/.test(document.getElementById("balance").textContent), null, { timeout: 60000 });
+    // The chain confirms closed months only, so a fresh demo's confirmed balance is 0 tokens, signed by the ledger
+    // ("—" until one arrives); the running month's tokens are the provisional figure beside it.
+    await page.waitForFunction(() => /\d/.test(document.getElementById("balance").textContent)
+      && /[1-9]/.test(document.getElementById("prov-total").textContent), null, { timeout: 60000 });
     out.balance = await page.textContent("#balance");
     out.provisional = await page.textContent("#prov-total");
     out.gridLabel = await page.$$eval("#sources li", (lis) => lis.map((li) => li.textContent));
