@@ -62,7 +62,7 @@ try {
     out.testRead = await page.$$eval("#read-values td[data-quantity]", (tds) => Object.fromEntries(tds.map((td) => [td.dataset.quantity, td.textContent])));
     out.metersBeforeSave = await page.$$eval("#meter-list .id", (e) => e.map((x) => x.textContent));
     await page.click("#save-meter");
-    await page.waitForFunction(() => document.getElementById("meter-msg").className.includes("ok") && document.querySelectorAll("#meter-list .id").length > 2);
+    await page.waitForFunction(() => document.getElementById("meter-msg").className.includes("ok") && document.querySelectorAll("#meter-list .id").length > 3);
     out.saveMessage = await page.textContent("#meter-msg");
     out.metersAfterSave = await page.$$eval("#meter-list .id", (e) => e.map((x) => x.textContent));
     // The new meter's live power on the dashboard, once the agent polls it, and the chain's balance.

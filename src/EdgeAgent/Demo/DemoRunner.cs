@@ -226,6 +226,8 @@ internal static class DemoConfigFile
                 w.WriteNumber("unit", m.Unit);
                 w.WriteString("map", m.Map);
                 w.WriteString("source", m.Source.ToString());
+                if (DlmsMeterOptions.IsDlms(m))
+                    WriteDlms(w, m);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -244,6 +246,12 @@ internal static class DemoConfigFile
             w.WriteStartObject("storage");
             w.WriteNumber("commitIntervalSeconds", o.Storage.CommitIntervalSeconds);
             w.WriteEndObject();
+            if (!string.IsNullOrEmpty(o.Ledger.Address))
+            {
+                w.WriteStartObject("ledger");
+                w.WriteString("address", o.Ledger.Address);
+                w.WriteEndObject();
+            }
             w.WriteStartObject("factors");
             w.WriteNumber("intervalMinutes", o.Factors.IntervalMinutes);
             w.WriteBoolean("includeCurrentInterval", o.Factors.IncludeCurrentInterval);
@@ -252,6 +260,31 @@ internal static class DemoConfigFile
             w.WriteEndObject();
         }
         AtomicFile.Write(path, buffer.WrittenSpan);
+    }
+
+    /// <summary>The demo's DLMS meter as the file names it, so that a setup edit keeps it (and its keys) as they were.</summary>
+    private static void WriteDlms(System.Text.Json.Utf8JsonWriter w, MeterOptions m)
+    {
+        w.WriteString("protocol", m.Protocol);
+        w.WriteStartObject("dlms");
+        WriteIfSet(w, "transport", m.Dlms.Transport);
+        w.WriteNumber("client", m.Dlms.Client);
+        w.WriteNumber("server", m.Dlms.Server);
+        if (m.Dlms.PhysicalAddress is { } physical)
+            w.WriteNumber("physicalAddress", physical);
+        w.WriteString("authentication", m.Dlms.Authentication);
+        WriteIfSet(w, "password", m.Dlms.Password);
+        WriteIfSet(w, "blockCipherKey", m.Dlms.BlockCipherKey);
+        WriteIfSet(w, "authenticationKey", m.Dlms.AuthenticationKey);
+        WriteIfSet(w, "systemTitle", m.Dlms.SystemTitle);
+        if (m.Dlms.Obis.Count > 0)
+        {
+            w.WriteStartObject("obis");
+            foreach (var (quantity, obis) in m.Dlms.Obis)
+                w.WriteString(quantity, obis);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
     }
 
     private static void WriteIfSet(System.Text.Json.Utf8JsonWriter w, string name, string? value)

@@ -81,8 +81,8 @@ public sealed partial class PageSetupAotTests(AotBinaryFixture aot)
         Assert.Equal("1,234.5 W", read.GetProperty("active_power").GetString());
         Assert.Equal("229.8 V", read.GetProperty("voltage_l1").GetString());
         Assert.Equal("4,321,000 Wh", read.GetProperty("import_active_energy").GetString());
-        Assert.Equal(["grid-sdm630", "pv-sdm120"], page.GetProperty("metersBeforeSave").EnumerateArray().Select(e => e.GetString()));
-        Assert.Equal(["grid-sdm630", "pv-sdm120", "garage-wind"], page.GetProperty("metersAfterSave").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["grid-sdm630", "pv-sdm120", "grid-dlms"], page.GetProperty("metersBeforeSave").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["grid-sdm630", "pv-sdm120", "grid-dlms", "garage-wind"], page.GetProperty("metersAfterSave").EnumerateArray().Select(e => e.GetString()));
         var row = page.GetProperty("health").EnumerateArray().Select(r => r.EnumerateArray().Select(c => c.GetString()).ToArray()).Single(r => r[0] == "garage-wind");
         Assert.Equal(new[] { "garage-wind", "Wind", "online", "1.23 kW" }, row[..4].Select(c => c ?? ""));
         Assert.Equal("1.23 kW", page.GetProperty("windPower").GetString());
