@@ -23,6 +23,13 @@ public sealed class PowerCutTests(ITestOutputHelper output)
     private const string DataPath = "/data/edgemeter.db";
     private const string LogPath = "/data/edgemeter-log.db";
 
+    /// <summary>
+    /// Stores left behind by a cut, as a dead process leaves them: never disposed, and kept reachable so that the GC
+    /// never finalizes them either. LiteDB's transaction finalizer throws on a store whose disk went away, and an
+    /// exception on the finalizer thread would take the whole test host down.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentBag<RecordStore> Abandoned = [];
+
     [Fact]
     public void LiteDB_has_synced_the_log_before_Append_returns_and_the_records_survive_a_cut_right_after()
     {
@@ -30,6 +37,7 @@ public sealed class PowerCutTests(ITestOutputHelper output)
         using var dir = new TempDir();
         var signer = Records.Signer(dir.Path);
         var store = new RecordStore(disk.Open(DataPath), disk.Open(LogPath));
+        Abandoned.Add(store);
         var syncsBefore = disk.Syncs.GetValueOrDefault("edgemeter-log.db");
 
         var signed = store.Append(Records.Drafts(3), signer);
@@ -156,6 +164,8 @@ public sealed class PowerCutTests(ITestOutputHelper output)
                 {
                     if (!disk.Crashed)
                         store?.Dispose();
+                    else if (store is not null)
+                        Abandoned.Add(store);
                 }
             });
             // After a cut nothing is disposed: the process is gone.
