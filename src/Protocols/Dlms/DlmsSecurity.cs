@@ -122,8 +122,9 @@ public sealed class DlmsCipher : IDisposable
         {
             _aes.Decrypt(nonce, cipher, tag, plain, aad);
         }
-        catch (AuthenticationTagMismatchException ex)
+        catch (CryptographicException ex)
         {
+            // A tag mismatch, or any other refusal of the cipher on hostile bytes: never a value, always the protocol's error.
             throw new DlmsException("ciphered APDU failed authentication (wrong keys or altered bytes)", ex);
         }
 
