@@ -106,7 +106,7 @@ public sealed partial class PageSetupAotTests(AotBinaryFixture aot)
 
         // The configuration file on disk has the new meter, and the agent took it without a restart.
         Assert.False(demo.HasExited, demo.Output);
-        Assert.Contains("Meters changed by setup: now polling 3 meters", demo.Output, StringComparison.Ordinal);
+        Assert.Contains("Meters changed by setup: now polling 4 meters", demo.Output, StringComparison.Ordinal); // the demo's three and the new one
         Assert.DoesNotContain(code, page.ToString(), StringComparison.Ordinal);
 
         // A paired gateway opens no pairing window for a request from the LAN.
