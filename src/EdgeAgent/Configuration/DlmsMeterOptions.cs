@@ -145,6 +145,28 @@ internal static class DlmsQuantities
         })],
     };
 
+    /// <summary>Other registers that carry a quantity: 1.0.16.7.0.255 is the net active power (import minus export).</summary>
+    private static readonly IReadOnlyDictionary<string, string> Aliases = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["1.0.16.7.0.255"] = "active_power",
+    };
+
+    /// <summary>The quantity a register is recorded as, or null when the agent records no quantity from it.</summary>
+    public static string? QuantityFor(ObisCode code)
+    {
+        var text = code.ToString();
+        foreach (var (quantity, obis) in Obis)
+        {
+            if (obis == text)
+                return quantity;
+        }
+
+        return Aliases.GetValueOrDefault(text);
+    }
+
+    /// <summary>Every register the agent records a quantity from, for messages.</summary>
+    public static IEnumerable<string> KnownRegisters => Obis.Values.Concat(Aliases.Keys);
+
     public static string ObisOf(MeterOptions meter, string quantity) =>
         meter.Dlms.Obis.GetValueOrDefault(quantity) ?? Obis.GetValueOrDefault(quantity) ?? throw new KeyNotFoundException(quantity);
 

@@ -31,6 +31,8 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     private readonly ILogger<AgentRuntime> _log;
     private readonly TimeProvider _time;
     private MeterSources _buses;
+    /// <summary>HLS-GMAC counters, one instance per meter for the poller and the page's test read alike.</summary>
+    private readonly DlmsCounterFiles _dlmsCounters = new();
     private CancellationTokenSource? _meteringCycle;
     private CancellationTokenSource? _uplinkCycle;
     private MqttOptions _uplinkOptions;
@@ -80,7 +82,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         Uplink = BuildUplink(options.Mqtt);
         if (configPath is not null)
         {
-            Setup = new SetupService(configPath, options, requireMeters: true, MeterEndpoints.Check, loggers.CreateLogger<SetupService>());
+            Setup = new SetupService(configPath, options, requireMeters: true, MeterEndpoints.Check, loggers.CreateLogger<SetupService>(), _dlmsCounters, _time);
             Setup.Changed += Apply;
         }
         // The saved month plus what was stored after it: a restart (or a crash) forgets nothing of the month.
@@ -251,7 +253,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     private (IReadOnlyList<MeterChannel>, MeterSources, MeterPoller) BuildMetering(IReadOnlyList<MeterOptions> meters)
     {
         var channels = meters.Select(m => new MeterChannel(m, DlmsMeterOptions.IsDlms(m) ? DlmsQuantities.MapFor(m) : RegisterMaps.Resolve(m.Map))).ToList();
-        var buses = new MeterSources(channels, _options.DataDirectory, _time);
+        var buses = new MeterSources(channels, _options.DataDirectory, _time, _dlmsCounters);
         var poller = new MeterPoller(channels, buses, Store, Signer, () => TimeStatusNow(), Metrics, _time, _loggers.CreateLogger<MeterPoller>())
         {
             CommitInterval = TimeSpan.FromSeconds(_options.Storage.CommitIntervalSeconds),

@@ -15,8 +15,12 @@ internal sealed class DlmsMeters : IMeterSource, IAsyncDisposable
 {
     private readonly List<Meter> _meters;
 
-    public DlmsMeters(IReadOnlyList<MeterChannel> meters, string dataDirectory, TimeProvider time) =>
-        _meters = [.. meters.Select(m => new Meter(m, dataDirectory, time))];
+    /// <param name="meters">The DLMS meters.</param>
+    /// <param name="dataDirectory">Where the HLS-GMAC counter files live.</param>
+    /// <param name="time">Clock for the breakers and reading times.</param>
+    /// <param name="counters">The process's counter files (shared with the page's test read); not owned.</param>
+    public DlmsMeters(IReadOnlyList<MeterChannel> meters, string dataDirectory, TimeProvider time, DlmsCounterFiles counters) =>
+        _meters = [.. meters.Select(m => new Meter(m, dataDirectory, time, counters))];
 
     public async Task<IReadOnlyList<MeterRead>> ReadAllAsync(CancellationToken ct) =>
         await Task.WhenAll(_meters.Select(m => m.ReadAsync(ct))).ConfigureAwait(false);
@@ -29,7 +33,7 @@ internal sealed class DlmsMeters : IMeterSource, IAsyncDisposable
             await meter.DisposeAsync().ConfigureAwait(false);
     }
 
-    private sealed class Meter(MeterChannel channel, string dataDirectory, TimeProvider time) : IAsyncDisposable
+    private sealed class Meter(MeterChannel channel, string dataDirectory, TimeProvider time, DlmsCounterFiles counterFiles) : IAsyncDisposable
     {
         private readonly CircuitBreaker _breaker = new(3, TimeSpan.FromSeconds(30), time);
         private readonly Dictionary<string, (sbyte Scaler, DlmsUnit Unit)> _scalers = new(StringComparer.Ordinal);
@@ -85,7 +89,7 @@ internal sealed class DlmsMeters : IMeterSource, IAsyncDisposable
                 _breaker.RecordFailure();
                 _lastError = $"{channel.Options.Endpoint}: {e.Message}";
                 await DropAsync().ConfigureAwait(false);
-                return new MeterRead(channel, time.GetUtcNow(), null, _lastError);
+                return new MeterRead(channel, time.GetUtcNow(), null, _lastError, e);
             }
         }
 
@@ -95,7 +99,7 @@ internal sealed class DlmsMeters : IMeterSource, IAsyncDisposable
             var endpoint = DlmsEndpoint.Parse(o.Endpoint);
             bool hdlc = o.Dlms.Transport == "hdlc" || (o.Dlms.Transport is null && endpoint.IsSerial);
             if (o.Dlms.Authentication == "hls-gmac")
-                _counters ??= new DlmsCounterFile(Path.Combine(dataDirectory, $"dlms-{o.Id}.ic"));
+                _counters ??= counterFiles.Open(Path.Combine(dataDirectory, $"dlms-{o.Id}.ic"));
             var settings = o.Dlms.ToClientSettings(_counters, _counters?.LastServerCounter);
             var timeout = TimeSpan.FromMilliseconds(o.TimeoutMs);
             var byteChannel = await endpoint.OpenChannelAsync(TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
@@ -156,9 +160,9 @@ internal sealed class DlmsMeters : IMeterSource, IAsyncDisposable
 /// <summary>Modbus buses and DLMS meters read as one source by the poller.</summary>
 internal sealed class MeterSources(ModbusBuses modbus, DlmsMeters dlms) : IMeterSource, IAsyncDisposable
 {
-    public MeterSources(IReadOnlyList<MeterChannel> meters, string dataDirectory, TimeProvider time)
+    public MeterSources(IReadOnlyList<MeterChannel> meters, string dataDirectory, TimeProvider time, DlmsCounterFiles counters)
         : this(new ModbusBuses([.. meters.Where(m => !DlmsMeterOptions.IsDlms(m.Options))], time),
-               new DlmsMeters([.. meters.Where(m => DlmsMeterOptions.IsDlms(m.Options))], dataDirectory, time))
+               new DlmsMeters([.. meters.Where(m => DlmsMeterOptions.IsDlms(m.Options))], dataDirectory, time, counters))
     {
     }
 

@@ -2,8 +2,8 @@ using EdgeMeter.Protocols.Modbus;
 
 namespace EdgeMeter.Agent.Metering;
 
-/// <summary>One meter's result in a poll cycle: values, or why there are none.</summary>
-internal sealed record MeterRead(MeterChannel Meter, DateTimeOffset At, IReadOnlyList<QuantityReading>? Values, string? Error);
+/// <summary>One meter's result in a poll cycle: values, or why there are none (and, where one was caught, the exception that said so).</summary>
+internal sealed record MeterRead(MeterChannel Meter, DateTimeOffset At, IReadOnlyList<QuantityReading>? Values, string? Error, Exception? Cause = null);
 
 /// <summary>Where a poll cycle's readings come from.</summary>
 internal interface IMeterSource

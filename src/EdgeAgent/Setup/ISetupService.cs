@@ -136,10 +136,28 @@ internal sealed record SetupOutcome(IReadOnlyList<ConfigError> Errors)
 /// <summary>One value of a test read.</summary>
 internal sealed record TestValue(string Quantity, decimal Value, string Unit);
 
-/// <summary>A test's values (and what it found, such as the protocol version), or the one error that stopped it.</summary>
+/// <summary>
+/// A test's values (and what it found, such as the protocol version), or the one error that stopped it: one English
+/// line, and a stable <see cref="Code"/> with its <see cref="Args"/> (endpoint, key, numbers) that the page shows in
+/// the reader's language.
+/// </summary>
 internal sealed record TestReadResult(string? Error, IReadOnlyList<TestValue> Values, string? Detail = null)
 {
     public bool Ok => Error is null;
 
-    public static TestReadResult Failed(string error) => new(error, []);
+    /// <summary>What went wrong, for the page's translations: <c>no_answer</c>, <c>refused</c>, <c>dlms_refused</c>, a configuration rule's code, ...</summary>
+    public string? Code { get; init; }
+
+    /// <summary>The values the message names (never a secret).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Args { get; init; } = [];
+
+    public static TestReadResult Failed(string code, string error, params (string Name, string Value)[] args) =>
+        new(error, []) { Code = code, Args = [.. args.Select(a => KeyValuePair.Create(a.Name, a.Value))] };
+
+    /// <summary>The settings break a configuration rule: the rule's code, with the key.</summary>
+    public static TestReadResult Invalid(ConfigError error)
+    {
+        var (code, args) = ConfigErrorCodes.Classify(error);
+        return new(error.ToString(), []) { Code = code, Args = [KeyValuePair.Create("key", error.Key), .. args] };
+    }
 }

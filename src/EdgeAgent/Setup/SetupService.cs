@@ -7,11 +7,15 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using EdgeMeter.Agent.Configuration;
+using EdgeMeter.Agent.Metering;
+using EdgeMeter.Agent.Storage;
 using EdgeMeter.Crypto.Files;
 using EdgeMeter.Agent.Sync;
+using EdgeMeter.Protocols.Dlms;
 using EdgeMeter.Protocols.Modbus;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
+using MQTTnet.Adapter;
 using MQTTnet.Exceptions;
 
 namespace EdgeMeter.Agent.Setup;
@@ -30,6 +34,8 @@ internal sealed partial class SetupService : ISetupService
     private readonly bool _requireMeters;
     private readonly Func<string, string?> _checkEndpoint;
     private readonly ILogger _logger;
+    private readonly DlmsCounterFiles _dlmsCounters;
+    private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private AgentOptions _current;
 
@@ -39,8 +45,13 @@ internal sealed partial class SetupService : ISetupService
     /// <param name="requireMeters">Whether at least one meter is required (as at start).</param>
     /// <param name="checkEndpoint">The endpoint rule used at start.</param>
     /// <param name="logger">Changes made (never their secrets).</param>
-    public SetupService(string path, AgentOptions current, bool requireMeters, Func<string, string?> checkEndpoint, ILogger<SetupService> logger)
+    /// <param name="dlmsCounters">The HLS-GMAC counter files the poller uses too (a test read must not repeat a counter); not owned.</param>
+    /// <param name="time">Clock of a DLMS test read.</param>
+    public SetupService(string path, AgentOptions current, bool requireMeters, Func<string, string?> checkEndpoint, ILogger<SetupService> logger,
+        DlmsCounterFiles? dlmsCounters = null, TimeProvider? time = null)
     {
+        _dlmsCounters = dlmsCounters ?? new DlmsCounterFiles();
+        _time = time ?? TimeProvider.System;
         _path = Path.GetFullPath(path);
         _current = current;
         _requireMeters = requireMeters;
@@ -93,12 +104,12 @@ internal sealed partial class SetupService : ISetupService
     {
         if (CheckMeter(meter) is { } problem)
         {
-            return TestReadResult.Failed(problem.ToString());
+            return TestReadResult.Invalid(problem);
         }
 
         if (meter.Protocol == "dlms")
         {
-            return TestReadResult.Failed(DlmsNotAvailable);
+            return await TestDlmsAsync(meter, cancellationToken).ConfigureAwait(false);
         }
 
         ModbusEndpoint endpoint;
@@ -106,11 +117,19 @@ internal sealed partial class SetupService : ISetupService
         try
         {
             endpoint = ModbusEndpoint.Parse(meter.Endpoint);
+        }
+        catch (FormatException e)
+        {
+            return TestReadResult.Invalid(new ConfigError("meters[].endpoint", e.Message));
+        }
+
+        try
+        {
             map = RegisterMapCatalog.Resolve(meter.Map);
         }
         catch (Exception e) when (e is FormatException or RegisterMapException or FileNotFoundException or KeyNotFoundException or ArgumentException or IOException)
         {
-            return TestReadResult.Failed(e.Message);
+            return TestReadResult.Invalid(new ConfigError("meters[].map", e.Message));
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -124,14 +143,65 @@ internal sealed partial class SetupService : ISetupService
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return TestReadResult.Failed($"{endpoint}: no answer within {TestTimeout.TotalSeconds:0} s");
+            return NoAnswer(endpoint.ToString());
         }
         catch (Exception e) when (e is TimeoutException or ModbusException or ModbusFrameException or RegisterValueException
             or SocketException or IOException or UnauthorizedAccessException)
         {
-            return TestReadResult.Failed($"{endpoint}: {e.Message}");
+            return ReadFailure(endpoint.ToString(), e);
         }
     }
+
+    /// <summary>
+    /// Reads a DLMS meter once through the poller's own code (<see cref="DlmsMeters"/>), with the settings exactly as a
+    /// save would write and validate them, and the meter's own invocation counter; writes nothing.
+    /// </summary>
+    private async Task<TestReadResult> TestDlmsAsync(MeterSetup meter, CancellationToken cancellationToken)
+    {
+        var (candidate, errors, _) = Prepare(root => ApplyMeter(root, meter));
+        if (candidate is null)
+        {
+            return TestReadResult.Invalid(errors[0]);
+        }
+
+        var options = candidate.Meters.Single(m => m.Id == meter.Id);
+        var channel = new MeterChannel(options, DlmsQuantities.MapFor(options));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TestTimeout);
+        try
+        {
+            await using var source = new DlmsMeters([channel], candidate.DataDirectory, _time, _dlmsCounters);
+            var read = (await source.ReadAllAsync(timeout.Token).ConfigureAwait(false))[0];
+            if (read.Values is { } values)
+            {
+                return new TestReadResult(null, [.. values.Select(r => new TestValue(r.Quantity, r.Value, r.Unit))]);
+            }
+
+            return read.Cause is { } cause ? ReadFailure(options.Endpoint, cause) : TestReadResult.Failed("read_failed", read.Error ?? "no values", ("endpoint", options.Endpoint));
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return NoAnswer(options.Endpoint);
+        }
+    }
+
+    private static TestReadResult NoAnswer(string endpoint) => TestReadResult.Failed("no_answer",
+        $"{endpoint}: no answer within {TestTimeout.TotalSeconds:0} s", ("endpoint", endpoint), ("seconds", TestTimeout.TotalSeconds.ToString("0", System.Globalization.CultureInfo.InvariantCulture)));
+
+    /// <summary>A failed read as one line and a stable code the page translates; never a secret (the client's messages carry none).</summary>
+    private static TestReadResult ReadFailure(string endpoint, Exception e) => e switch
+    {
+        TimeoutException => TestReadResult.Failed("no_answer", $"{endpoint}: {e.Message}", ("endpoint", endpoint), ("seconds", "")),
+        SocketException { SocketErrorCode: SocketError.ConnectionRefused } => TestReadResult.Failed("refused", $"{endpoint}: {e.Message}", ("endpoint", endpoint)),
+        ModbusException m => TestReadResult.Failed("modbus_exception", $"{endpoint}: {e.Message}", ("endpoint", endpoint), ("code", ((int)m.Code).ToString(System.Globalization.CultureInfo.InvariantCulture))),
+        ModbusFrameException or RegisterValueException => TestReadResult.Failed("bad_answer", $"{endpoint}: {e.Message}", ("endpoint", endpoint)),
+        DlmsAssociationException => TestReadResult.Failed("dlms_refused",
+            $"{endpoint}: the meter refused the association; check the client address, the authentication and its password or keys ({e.Message})", ("endpoint", endpoint)),
+        DlmsDataAccessException => TestReadResult.Failed("dlms_denied", $"{endpoint}: {e.Message}", ("endpoint", endpoint)),
+        DlmsException => TestReadResult.Failed("dlms_error", $"{endpoint}: {e.Message}", ("endpoint", endpoint)),
+        UnauthorizedAccessException => TestReadResult.Failed("no_access", $"{endpoint}: {e.Message}", ("endpoint", endpoint)),
+        _ => TestReadResult.Failed("unreachable", $"{endpoint}: {e.Message}", ("endpoint", endpoint)),
+    };
 
     /// <inheritdoc />
     public SetupOutcome SaveMeter(MeterSetup meter)
@@ -141,37 +211,97 @@ internal sealed partial class SetupService : ISetupService
             return new SetupOutcome([problem]);
         }
 
-        if (meter.Protocol == "dlms")
+        return Edit(root => ApplyMeter(root, meter), $"meter {meter.Id} saved");
+    }
+
+    /// <summary>Writes the page's meter into the file's JSON: only the keys the page edits; "record" and "clean" an installer wrote for a Modbus meter stay.</summary>
+    private static void ApplyMeter(JsonObject root, MeterSetup meter)
+    {
+        var meters = ChildArray(root, "meters");
+        JsonObject? entry = null;
+        foreach (var node in meters)
         {
-            return SetupOutcome.Fail("meters[].protocol", DlmsNotAvailable);
+            if (node is JsonObject o && Get(o, "id")?.GetValueKind() == JsonValueKind.String && (string?)Get(o, "id") == meter.Id)
+            {
+                entry = o;
+            }
         }
 
-        return Edit(root =>
+        if (entry is null)
         {
-            var meters = ChildArray(root, "meters");
-            JsonObject? entry = null;
-            foreach (var node in meters)
-            {
-                if (node is JsonObject o && Get(o, "id")?.GetValueKind() == JsonValueKind.String && (string?)Get(o, "id") == meter.Id)
-                {
-                    entry = o;
-                }
-            }
+            entry = [];
+            meters.Add((JsonNode)entry);
+        }
 
-            if (entry is null)
-            {
-                entry = [];
-                meters.Add((JsonNode)entry);
-            }
-
-            // Only the keys the page edits; "record" and "clean" an installer wrote by hand stay.
-            Set(entry, "id", meter.Id);
-            Set(entry, "endpoint", meter.Endpoint);
+        Set(entry, "id", meter.Id);
+        Set(entry, "endpoint", meter.Endpoint);
+        Set(entry, "source", meter.Source.ToString());
+        Set(entry, "timeoutMs", meter.TimeoutMs);
+        if (meter.Protocol != "dlms")
+        {
+            Remove(entry, "protocol");
+            Remove(entry, "dlms");
             Set(entry, "unit", meter.Unit);
             Set(entry, "map", meter.Map);
-            Set(entry, "source", meter.Source.ToString());
-            Set(entry, "timeoutMs", meter.TimeoutMs);
-        }, $"meter {meter.Id} saved");
+            return;
+        }
+
+        var d = meter.Dlms ?? new DlmsSetup();
+        Set(entry, "protocol", "dlms");
+        Remove(entry, "unit");
+        Remove(entry, "map");
+        var dlms = ChildObject(entry, "dlms");
+        Set(dlms, "transport", d.Transport);
+        Set(dlms, "client", d.Client);
+        Set(dlms, "server", d.Server);
+        Set(dlms, "authentication", d.Auth);
+        // An empty secret keeps the stored one (the page never gets it back); a level that needs none drops it.
+        if (d.Auth == "low")
+        {
+            SetSecret(dlms, "password", d.Password);
+        }
+        else
+        {
+            Remove(dlms, "password");
+        }
+
+        if (d.Auth == "hls-gmac")
+        {
+            SetSecret(dlms, "blockCipherKey", d.BlockKey);
+            SetSecret(dlms, "authenticationKey", d.AuthKey);
+            SetSecret(dlms, "systemTitle", d.SystemTitle);
+        }
+        else
+        {
+            Remove(dlms, "blockCipherKey");
+            Remove(dlms, "authenticationKey");
+            Remove(dlms, "systemTitle");
+        }
+
+        // The page's register list is what is recorded; a register other than the quantity's usual one is kept as its override.
+        var record = new JsonArray();
+        var obis = new JsonObject();
+        foreach (var text in d.Obis)
+        {
+            var code = ObisCode.Parse(text);
+            var quantity = DlmsQuantities.QuantityFor(code)!;
+            record.Add((JsonNode)JsonValue.Create(quantity));
+            if (DlmsQuantities.Obis[quantity] != code.ToString())
+            {
+                obis[quantity] = code.ToString();
+            }
+        }
+
+        Set(entry, "record", record);
+        Set(dlms, "obis", obis);
+
+        static void SetSecret(JsonObject o, string name, string? value)
+        {
+            if (!string.IsNullOrEmpty(value))
+            {
+                Set(o, name, value);
+            }
+        }
     }
 
     /// <inheritdoc />
@@ -275,7 +405,7 @@ internal sealed partial class SetupService : ISetupService
         };
         if (!Uri.TryCreate(options.Broker, UriKind.Absolute, out var broker) || broker.Scheme is not ("mqtt" or "mqtts") || string.IsNullOrEmpty(broker.Host))
         {
-            return TestReadResult.Failed($"mqtt.broker: must be mqtt://host:port or mqtts://host:port (got '{options.Broker}')");
+            return TestReadResult.Invalid(new ConfigError("mqtt.broker", $"must be mqtt://host:port or mqtts://host:port (got '{options.Broker}')"));
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -290,13 +420,38 @@ internal sealed partial class SetupService : ISetupService
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return TestReadResult.Failed($"{options.Broker}: no answer within {TestTimeout.TotalSeconds:0} s");
+            return NoAnswer(options.Broker);
         }
         catch (Exception e) when (e is MqttCommunicationException or IOException or SocketException or AuthenticationException
             or CryptographicException or InvalidOperationException)
         {
-            return TestReadResult.Failed($"{options.Broker}: {e.Message}");
+            return UplinkFailure(options.Broker, e);
         }
+    }
+
+    /// <summary>A failed broker connection as one line and a stable code: refused, bad credentials, TLS, unreachable.</summary>
+    private static TestReadResult UplinkFailure(string broker, Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            switch (inner)
+            {
+                // The result code is only in the message (as MqttConnection reads it too).
+                case MqttConnectingFailedException when inner.Message.Contains(nameof(MqttClientConnectResultCode.BadUserNameOrPassword), StringComparison.Ordinal)
+                    || inner.Message.Contains(nameof(MqttClientConnectResultCode.NotAuthorized), StringComparison.Ordinal):
+                    return TestReadResult.Failed("mqtt_credentials", $"{broker}: {e.Message}", ("endpoint", broker));
+                case MqttConnectingFailedException:
+                    return TestReadResult.Failed("mqtt_refused", $"{broker}: {e.Message}", ("endpoint", broker));
+                case AuthenticationException or CryptographicException:
+                    return TestReadResult.Failed("tls", $"{broker}: {e.Message}", ("endpoint", broker));
+                case SocketException { SocketErrorCode: SocketError.ConnectionRefused }:
+                    return TestReadResult.Failed("refused", $"{broker}: {e.Message}", ("endpoint", broker));
+                case TimeoutException or MqttCommunicationTimedOutException:
+                    return TestReadResult.Failed("no_answer", $"{broker}: {e.Message}", ("endpoint", broker), ("seconds", ""));
+            }
+        }
+
+        return TestReadResult.Failed("unreachable", $"{broker}: {e.Message}", ("endpoint", broker));
     }
 
     /// <inheritdoc />
@@ -304,9 +459,6 @@ internal sealed partial class SetupService : ISetupService
 
     /// <inheritdoc />
     public SetupOutcome SavePublicSummary(bool enabled) => Edit(root => Set(ChildObject(root, "http"), "publicSummary", enabled), $"public summary {(enabled ? "on" : "off")}");
-
-    /// <summary>What "not yet" says for DLMS meters until the DLMS client is part of the build.</summary>
-    public const string DlmsNotAvailable = "DLMS is not available in this build";
 
     /// <summary>Checks the page's own fields; the configuration rules run on save.</summary>
     private static ConfigError? CheckMeter(MeterSetup m)
@@ -337,19 +489,16 @@ internal sealed partial class SetupService : ISetupService
             return new ConfigError("meters[].dlms.server", $"must be 1..16383 (got {d.Server})");
         }
 
+        // An empty secret keeps the stored one; the file's own rules then say whether one is there.
         switch (d.Auth)
         {
-            case "none":
+            case "none" or "low":
                 break;
-            case "low" when string.IsNullOrEmpty(d.Password):
-                return new ConfigError("meters[].dlms.password", "is required for low authentication");
-            case "low":
-                break;
-            case "hls-gmac" when !HexKey().IsMatch(d.BlockKey ?? ""):
+            case "hls-gmac" when !string.IsNullOrEmpty(d.BlockKey) && !HexKey().IsMatch(d.BlockKey):
                 return new ConfigError("meters[].dlms.blockKey", "must be 32 hex digits");
-            case "hls-gmac" when !HexKey().IsMatch(d.AuthKey ?? ""):
+            case "hls-gmac" when !string.IsNullOrEmpty(d.AuthKey) && !HexKey().IsMatch(d.AuthKey):
                 return new ConfigError("meters[].dlms.authKey", "must be 32 hex digits");
-            case "hls-gmac" when !SystemTitle().IsMatch(d.SystemTitle ?? ""):
+            case "hls-gmac" when !string.IsNullOrEmpty(d.SystemTitle) && !SystemTitle().IsMatch(d.SystemTitle):
                 return new ConfigError("meters[].dlms.systemTitle", "must be 16 hex digits");
             case "hls-gmac":
                 break;
@@ -362,11 +511,22 @@ internal sealed partial class SetupService : ISetupService
             return new ConfigError("meters[].dlms.obis", "at least one OBIS code is required");
         }
 
+        var quantities = new HashSet<string>(StringComparer.Ordinal);
         foreach (var obis in d.Obis)
         {
-            if (!ObisPattern().IsMatch(obis))
+            if (!ObisPattern().IsMatch(obis) || !ObisCode.TryParse(obis, out var code))
             {
-                return new ConfigError("meters[].dlms.obis", $"must look like 1.0.1.8.0.255 or 1.0.1.8.0.255:2 (got '{obis}')");
+                return new ConfigError("meters[].dlms.obis", $"'{obis}' is not an OBIS code (like 1.0.1.8.0.255)");
+            }
+
+            if (DlmsQuantities.QuantityFor(code) is not { } quantity)
+            {
+                return new ConfigError("meters[].dlms.obis", $"'{obis}' is not a register the agent records (one of {string.Join(", ", DlmsQuantities.KnownRegisters)})");
+            }
+
+            if (!quantities.Add(quantity))
+            {
+                return new ConfigError("meters[].dlms.obis", $"'{obis}' is a second register for {quantity}");
             }
         }
 
@@ -408,29 +568,10 @@ internal sealed partial class SetupService : ISetupService
         AgentOptions updated;
         lock (_gate)
         {
-            JsonObject root;
-            try
+            var (candidate, errors, bytes) = Prepare(change);
+            if (candidate is null)
             {
-                root = File.Exists(_path)
-                    ? JsonNode.Parse(File.ReadAllBytes(_path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) as JsonObject ?? []
-                    : [];
-            }
-            catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
-            {
-                return SetupOutcome.Fail("configuration", $"{_path}: cannot be read: {e.Message}");
-            }
-
-            change(root);
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(root, SetupJsonContext.Default.JsonObject);
-            try
-            {
-                updated = ConfigLoader.Load(ConfigLoader.BuildFromJson(bytes), "", _requireMeters, _checkEndpoint, Hosting.RegisterMaps.Check);
-            }
-            catch (ConfigException e)
-            {
-                var message = e.Message.StartsWith(": ", StringComparison.Ordinal) ? e.Message[2..] : e.Message;
-                int colon = message.IndexOf(": ", StringComparison.Ordinal);
-                return colon > 0 ? SetupOutcome.Fail(message[..colon], message[(colon + 2)..]) : SetupOutcome.Fail("configuration", message);
+                return new SetupOutcome(errors);
             }
 
             var mode = File.Exists(_path) && !OperatingSystem.IsWindows() ? File.GetUnixFileMode(_path) : UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -443,12 +584,41 @@ internal sealed partial class SetupService : ISetupService
                 return SetupOutcome.Fail("configuration", $"{_path}: cannot be written: {e.Message}");
             }
 
-            _current = updated;
+            _current = updated = candidate;
         }
 
         LogChanged(_logger, what, _path);
         Changed?.Invoke(updated);
         return SetupOutcome.Saved;
+    }
+
+    /// <summary>The file's JSON with <paramref name="change"/> applied, bound and validated exactly like the file at start; nothing is written.</summary>
+    private (AgentOptions? Options, IReadOnlyList<ConfigError> Errors, byte[] Bytes) Prepare(Action<JsonObject> change)
+    {
+        JsonObject root;
+        try
+        {
+            root = File.Exists(_path)
+                ? JsonNode.Parse(File.ReadAllBytes(_path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) as JsonObject ?? []
+                : [];
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            return (null, [new ConfigError("configuration", $"{_path}: cannot be read: {e.Message}")], []);
+        }
+
+        change(root);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(root, SetupJsonContext.Default.JsonObject);
+        try
+        {
+            return (ConfigLoader.Load(ConfigLoader.BuildFromJson(bytes), "", _requireMeters, _checkEndpoint, Hosting.RegisterMaps.Check), [], bytes);
+        }
+        catch (ConfigException e)
+        {
+            var message = e.Message.StartsWith(": ", StringComparison.Ordinal) ? e.Message[2..] : e.Message;
+            int colon = message.IndexOf(": ", StringComparison.Ordinal);
+            return (null, [colon > 0 ? new ConfigError(message[..colon], message[(colon + 2)..]) : new ConfigError("configuration", message)], bytes);
+        }
     }
 
     /// <summary>The property of that name, matched case-insensitively like the configuration binder does.</summary>
@@ -477,6 +647,17 @@ internal sealed partial class SetupService : ISetupService
         }
 
         o[key] = value;
+    }
+
+    private static void Remove(JsonObject o, string name)
+    {
+        foreach (var (existing, _) in o.ToList())
+        {
+            if (existing.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                o.Remove(existing);
+            }
+        }
     }
 
     private static JsonObject ChildObject(JsonObject o, string name)
@@ -509,7 +690,7 @@ internal sealed partial class SetupService : ISetupService
     [GeneratedRegex("^[0-9A-Fa-f]{16}$")]
     private static partial Regex SystemTitle();
 
-    [GeneratedRegex(@"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(:\d{1,2})?$")]
+    [GeneratedRegex(@"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")]
     private static partial Regex ObisPattern();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Setup: {What}, written to {Path}")]

@@ -80,3 +80,30 @@ internal sealed class DlmsCounterFile : IInvocationCounterStore
         AtomicFile.Write(_path, Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{_reservedUntil} {server}\n")));
     }
 }
+
+/// <summary>
+/// One <see cref="DlmsCounterFile"/> per file in this process. The poller and the page's test read of the same meter
+/// must draw from one counter: two instances on one file would each reserve a block from the same start and hand out
+/// the same invocation counter twice, which repeats a GCM nonce under the same key.
+/// </summary>
+internal sealed class DlmsCounterFiles
+{
+    private readonly Dictionary<string, DlmsCounterFile> _files = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    /// <summary>The counter file at <paramref name="path"/>, opened once.</summary>
+    public DlmsCounterFile Open(string path)
+    {
+        var full = Path.GetFullPath(path);
+        lock (_gate)
+        {
+            if (!_files.TryGetValue(full, out var file))
+            {
+                file = new DlmsCounterFile(full);
+                _files[full] = file;
+            }
+
+            return file;
+        }
+    }
+}

@@ -103,7 +103,7 @@ en: {
   "l-unit": "Unit id", "l-map": "Register map", "l-source": "Energy source", "l-timeout": "Timeout (ms)",
   "l-transport": "Transport", "tr-wrapper": "TCP wrapper", "tr-hdlc": "HDLC", "l-client": "Client address", "l-server": "Server address",
   "l-auth": "Authentication", "auth-none": "none", "auth-low": "low (password)", "auth-hls-gmac": "high (GMAC)", "l-password": "Password",
-  "l-block-key": "Block cipher key (hex)", "l-auth-key": "Authentication key (hex)", "l-system-title": "System title (hex)", "l-obis": "OBIS codes, one per line",
+  "l-block-key": "Block cipher key (hex)", "l-auth-key": "Authentication key (hex)", "l-system-title": "System title (hex)", "l-obis": "OBIS registers to record (energy in, energy out, power, voltage, current, frequency)",
   "test-read": "Test read", "save-meter": "Save meter", remove: "Remove", reading: "Reading\u2026", "read-ok": "Live values from the meter:",
   saved: "Saved and applied.", "no-ports": "No serial ports found",
   "l-broker": "Broker URL", "l-user": "User name", "l-mqtt-password": "Password (leave empty to keep)", "l-mqtt-protocol": "MQTT version",
@@ -157,7 +157,7 @@ zh: {
   "l-unit": "从站地址", "l-map": "寄存器映射", "l-source": "能源类型", "l-timeout": "超时（ms）",
   "l-transport": "传输方式", "tr-wrapper": "TCP 封装", "tr-hdlc": "HDLC", "l-client": "客户端地址", "l-server": "服务器地址",
   "l-auth": "认证方式", "auth-none": "无", "auth-low": "低级（密码）", "auth-hls-gmac": "高级（GMAC）", "l-password": "密码",
-  "l-block-key": "分组加密密钥（十六进制）", "l-auth-key": "认证密钥（十六进制）", "l-system-title": "系统标题（十六进制）", "l-obis": "OBIS 代码，每行一个",
+  "l-block-key": "分组加密密钥（十六进制）", "l-auth-key": "认证密钥（十六进制）", "l-system-title": "系统标题（十六进制）", "l-obis": "要记录的 OBIS 寄存器（正向电能、反向电能、功率、电压、电流、频率）",
   "test-read": "试读", "save-meter": "保存电表", remove: "删除", reading: "正在读取\u2026", "read-ok": "电表实时数值：",
   saved: "已保存并生效。", "no-ports": "未找到串口",
   "l-broker": "服务器地址", "l-user": "用户名", "l-mqtt-password": "密码（留空则保持不变）", "l-mqtt-protocol": "MQTT 版本",
@@ -176,6 +176,31 @@ zh: {
   q_export_active_energy: "反向有功电能", q_total_active_energy: "总有功电能", quantity: "测量项", value: "数值",
   k_id: "电表编号", k_unit: "从站地址", k_map: "寄存器映射", k_endpoint: "连接方式", k_timeoutMs: "超时", k_broker: "服务器地址",
   k_protocol: "协议", k_timeZone: "时区",
+  k_source: "能源类型", k_transport: "传输方式", k_client: "客户端地址", k_server: "服务器地址", k_auth: "认证方式", k_authentication: "认证方式",
+  k_password: "密码", k_blockKey: "分组加密密钥", k_blockCipherKey: "分组加密密钥", k_authKey: "认证密钥", k_authenticationKey: "认证密钥",
+  k_systemTitle: "系统标题", k_obis: "OBIS 代码", k_physicalAddress: "物理地址", k_meters: "电表", k_configuration: "配置文件",
+  k_username: "用户名", k_caFile: "CA 证书", k_certFile: "客户端证书", k_keyFile: "客户端私钥", k_kind: "文件类型", k_publicSummary: "访客概览",
+  "e-range": "{key}：应在 {min} 到 {max} 之间（当前为 {got}）。", "e-hex": "{key}：应为 {digits} 位十六进制数字。", "e-required": "{key}：必须填写。",
+  "e-id_format": "{key}：只能使用 1 到 64 个字母、数字或 . _ - 字符（当前为 {got}）。", "e-duplicate_id": "{key}：电表编号 {got} 已存在。",
+  "e-meter_required": "至少需要配置一个电表。", "e-url_format": "{key}：格式应为 {format}（当前为 {got}）。",
+  "e-obis_not_recorded": "{key}：{got} 不是本网关记录的寄存器。", "e-obis_twice": "{key}：{got} 与另一寄存器对应同一测量项。",
+  "e-obis_invalid": "{key}：{got} 不是有效的 OBIS 代码。", "e-one_of": "{key}：取值无效（当前为 {got}）。",
+  "e-unknown_time_zone": "{key}：未知时区 {got}。", "e-file_not_found": "{key}：找不到文件 {got}。", "e-cert_and_key": "{key}：双向 TLS 需要同时提供客户端证书和私钥。",
+  "e-not_pem": "{key}：不是 PEM 文件。", "e-pem_kind": "{key}：文件类型不对（收到的是 {got}）。", "e-pem_unreadable": "{key}：证书无法读取。",
+  "e-pem_pair": "{key}：客户端证书与私钥不匹配。", "e-file_io": "{key}：无法读写文件。", "e-endpoint": "{key}：连接地址无效。", "e-map": "{key}：寄存器映射无效。",
+  "e-invalid": "{key}：取值无效。",
+  "e-no_answer": "{endpoint}：无应答。", "e-refused": "{endpoint}：连接被拒绝。", "e-unreachable": "{endpoint}：无法连接。",
+  "e-modbus_exception": "{endpoint}：电表返回 Modbus 异常码 {code}。", "e-bad_answer": "{endpoint}：电表的应答无法解析。",
+  "e-dlms_refused": "{endpoint}：电表拒绝建立连接。请检查客户端地址、认证方式以及密码或密钥。", "e-dlms_denied": "{endpoint}：电表拒绝读取该寄存器。",
+  "e-dlms_error": "{endpoint}：DLMS 通信出错。", "e-no_access": "{endpoint}：无权访问该端口。", "e-read_failed": "{endpoint}：读取失败。",
+  "e-mqtt_credentials": "{endpoint}：服务器拒绝连接：用户名或密码错误。", "e-mqtt_refused": "{endpoint}：服务器拒绝连接。",
+  "e-tls": "{endpoint}：TLS 握手失败（证书不受信任或不匹配）。", "e-failed": "操作失败。",
+  "r-host_not_allowed": "此网关不响应该主机名。", "r-login_required": "请先与网关配对。", "r-method_not_allowed": "不支持该请求方法。",
+  "r-not_found": "未找到。", "r-internal": "网关内部错误。", "r-bad_json": "请求格式错误。", "r-invalid_label": "备注无效（最多 64 个字符）。",
+  "r-csrf": "会话校验失败，请刷新页面。", "r-cross_origin": "不接受跨站请求。", "r-content_type": "请求格式错误。", "r-too_large": "上传的内容过大。",
+  "r-no_setup": "此网关没有可修改的配置文件。", "r-bad_meter": "电表需要编号、协议、连接地址、从站地址、寄存器映射和能源类型。",
+  "r-presence_required": "请按下网关上的按键以显示新的配对码。", "r-locked": "错误次数过多，配对已暂时锁定。", "r-no_code": "当前没有有效的配对码，请重新申请。",
+  "r-wrong_code": "配对码错误。", "r-invalid_operator": "运营方地址必须是 0x 加 40 位十六进制数字。",
 },
 };
 const SOURCES = ["GridImport", "GridExport", "Pv", "Battery", "Wind", "Chp", "Heat", "Other"];
@@ -230,11 +255,29 @@ async function api(method, path, body) {
   return { ok: r.ok, status: r.status, j };
 }
 
-function msg(id, cls, value) { const e = $(id); e.className = "msg " + cls; e.textContent = value; }
+function msg(id, cls, value) { const e = $(id); e.className = "msg " + cls; if (typeof value === "string") e.textContent = value; else e.replaceChildren(...value); }
 
+// A server refusal in the reader's language. English shows the server's own line; Chinese builds the message from
+// its stable code (validation rule, test-read failure, pairing refusal) with the key, endpoint and values it names
+// set apart as addresses.
 function errorText(j) {
-  if (j.errors && j.errors.length) { const e = j.errors[0]; const k = e.key.replace(/^.*\./, "").replace(/\[.*\]/, ""); return t("error", (T[lang]["k_" + k] ?? e.key) + ": " + e.reason); }
-  return t("error", j.error || "?");
+  const e = j.errors && j.errors.length ? j.errors[0] : j.code ? { code: j.code, args: j.args || {}, key: (j.args || {}).key } : null;
+  if (lang === "en") {
+    if (j.errors && j.errors.length) { const k = e.key.replace(/^.*\./, "").replace(/\[.*\]/, ""); return t("error", (T.en["k_" + k] ?? e.key) + ": " + e.reason); }
+    return t("error", j.error || "?");
+  }
+  let template, args = {};
+  if (e) { template = T[lang]["e-" + e.code] ?? T[lang]["e-invalid"]; args = { ...e.args }; if (e.key) args.key = e.key; }
+  else template = T[lang]["r-" + j.result] ?? T[lang]["e-failed"];
+  const nodes = [];
+  for (const part of template.split(/(\{[a-z]+\})/)) {
+    const name = /^\{([a-z]+)\}$/.exec(part);
+    if (!name) { if (part) nodes.push(part); continue; }
+    let v = args[name[1]] ?? "";
+    if (name[1] === "key") { const k = v.replace(/^.*\./, "").replace(/\[.*\]/, ""); if (T[lang]["k_" + k]) { nodes.push(T[lang]["k_" + k]); continue; } }
+    const span = document.createElement("span"); span.className = "addr"; span.textContent = v; nodes.push(span);
+  }
+  return [t("error", ""), ...nodes];
 }
 
 function layout() {
@@ -389,7 +432,7 @@ async function loadSetup() {
     const li = document.createElement("li");
     const left = document.createElement("div");
     const id = document.createElement("div"); id.className = "id"; id.textContent = m.id;
-    const sub = document.createElement("div"); sub.className = "sub addr"; sub.textContent = m.endpoint + " #" + m.unit;
+    const sub = document.createElement("div"); sub.className = "sub addr"; sub.textContent = m.protocol === "dlms" ? m.endpoint + " DLMS " + m.dlms.server : m.endpoint + " #" + m.unit;
     const src = document.createElement("div"); src.className = "sub"; src.textContent = t(m.source);
     left.append(id, src, sub);
     const del = document.createElement("button"); del.className = "ghost"; del.type = "button"; del.textContent = t("remove");
@@ -639,7 +682,7 @@ async function poll1() {
 <label for="d-authkey" data-i18n="l-auth-key"></label><input id="d-authkey" class="addr" maxlength="32" spellcheck="false">
 <label for="d-title" data-i18n="l-system-title"></label><input id="d-title" class="addr" maxlength="16" spellcheck="false">
 </div>
-<div><label for="d-obis" data-i18n="l-obis"></label><input id="d-obis" class="addr" value="1.0.1.8.0.255 1.0.2.8.0.255 1.0.16.7.0.255" spellcheck="false"></div>
+<div><label for="d-obis" data-i18n="l-obis"></label><input id="d-obis" class="addr" value="1.0.1.8.0.255 1.0.2.8.0.255 1.0.1.7.0.255" spellcheck="false"></div>
 </div>
 <div class="grid2"><div><label for="m-timeout" data-i18n="l-timeout"></label><input id="m-timeout" type="number" min="20" max="60000" value="1000"></div></div>
 <button id="test-read" type="button" class="ghost" data-i18n="test-read"></button>

@@ -212,9 +212,12 @@ internal sealed partial class WebServer
                 w.WriteStartArray("errors");
                 foreach (var e in outcome.Errors)
                 {
+                    var (code, args) = ConfigErrorCodes.Classify(e);
                     w.WriteStartObject();
                     w.WriteString("key", e.Key);
                     w.WriteString("reason", e.Reason);
+                    w.WriteString("code", code);
+                    WriteArgs(w, args);
                     w.WriteEndObject();
                 }
 
@@ -232,6 +235,8 @@ internal sealed partial class WebServer
             if (result.Error is { } error)
             {
                 w.WriteString("error", error);
+                w.WriteString("code", result.Code ?? "failed");
+                WriteArgs(w, result.Args);
             }
 
             if (result.Detail is { } detail)
@@ -262,12 +267,33 @@ internal sealed partial class WebServer
         {
             w.WriteStartObject();
             w.WriteString("id", m.Id);
-            w.WriteString("protocol", "modbus");
             w.WriteString("endpoint", m.Endpoint);
-            w.WriteNumber("unit", m.Unit);
-            w.WriteString("map", m.Map);
             w.WriteString("source", m.Source.ToString());
             w.WriteNumber("timeoutMs", m.TimeoutMs);
+            if (DlmsMeterOptions.IsDlms(m))
+            {
+                // The association without its secrets: only whether they are set.
+                var d = m.Dlms;
+                w.WriteString("protocol", "dlms");
+                w.WriteStartObject("dlms");
+                w.WriteString("transport", d.Transport ?? "");
+                w.WriteNumber("client", d.Client);
+                w.WriteNumber("server", d.Server);
+                w.WriteString("auth", d.Authentication);
+                w.WriteBoolean("hasPassword", !string.IsNullOrEmpty(d.Password));
+                w.WriteBoolean("hasKeys", !string.IsNullOrEmpty(d.BlockCipherKey) && !string.IsNullOrEmpty(d.AuthenticationKey));
+                w.WriteString("systemTitle", d.SystemTitle ?? "");
+                WriteStrings(w, "obis", (m.Record.Count > 0 ? m.Record : Metering.MeterChannel.DefaultRecorded)
+                    .Where(DlmsQuantities.Obis.ContainsKey).Select(q => DlmsQuantities.ObisOf(m, q)));
+                w.WriteEndObject();
+            }
+            else
+            {
+                w.WriteString("protocol", "modbus");
+                w.WriteNumber("unit", m.Unit);
+                w.WriteString("map", m.Map);
+            }
+
             w.WriteEndObject();
         }
 
@@ -282,6 +308,17 @@ internal sealed partial class WebServer
         w.WriteEndObject();
         w.WriteString("timeZone", o.TimeZone ?? "");
         w.WriteBoolean("publicSummary", o.Http.PublicSummary);
+        w.WriteEndObject();
+    }
+
+    private static void WriteArgs(Utf8JsonWriter w, IEnumerable<KeyValuePair<string, string>> args)
+    {
+        w.WriteStartObject("args");
+        foreach (var (name, value) in args)
+        {
+            w.WriteString(name, value);
+        }
+
         w.WriteEndObject();
     }
 

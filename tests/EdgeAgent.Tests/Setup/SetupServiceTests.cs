@@ -4,6 +4,8 @@ using EdgeMeter.Agent.Metering;
 using EdgeMeter.Agent.Setup;
 using EdgeMeter.Agent.Tests.Support;
 using EdgeMeter.Crypto.Records;
+using EdgeMeter.Protocols.Dlms;
+using EdgeMeter.Protocols.Dlms.Simulator;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 
@@ -143,23 +145,137 @@ public sealed class SetupServiceTests : IDisposable
         Assert.Equal(new ConfigError("meters", "at least one meter is required"), outcome.Errors.Single());
     }
 
-    [Fact]
-    public async Task Dlms_meter_is_validated_and_then_refused_as_not_in_this_build()
-    {
-        var setup = Create();
-        var dlms = new MeterSetup
-        {
-            Id = "dlms-1", Protocol = "dlms", Endpoint = "tcp://127.0.0.1:4059", Source = EnergySource.GridImport,
-            Dlms = new DlmsSetup { Transport = "wrapper", Client = 16, Server = 1, Auth = "hls-gmac", BlockKey = "000102030405060708090A0B0C0D0E0F", AuthKey = "short", SystemTitle = "4D4D4D0000BC614E", Obis = ["1.0.1.8.0.255"] },
-        };
+    private const string BlockKey = "000102030405060708090A0B0C0D0E0F";
+    private const string AuthKey = "D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF";
 
-        var badKey = setup.SaveMeter(dlms);
-        var read = await setup.TestReadAsync(dlms with { Dlms = dlms.Dlms! with { AuthKey = "D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF" } }, CancellationToken.None);
-        var save = setup.SaveMeter(dlms with { Dlms = dlms.Dlms! with { AuthKey = "D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF" } });
+    private static DlmsSimulatorServer DlmsMeter(SimulatedMeterSecurity security) =>
+        DlmsSimulatorServer.Start(SimulatedDlmsMeter.Typical(security, wattHoursPerHour: 4321), DlmsFraming.Wrapper);
+
+    private static MeterSetup Dlms(DlmsSimulatorServer server, DlmsSetup association) => new()
+    {
+        Id = "flat-dlms", Protocol = "dlms", Endpoint = $"tcp://127.0.0.1:{server.Port}", Source = EnergySource.GridImport, TimeoutMs = 2000,
+        Dlms = association,
+    };
+
+    [Fact]
+    public async Task Dlms_test_read_with_low_security_shows_the_meters_scaled_values_and_saves_nothing()
+    {
+        await using var server = DlmsMeter(new SimulatedMeterSecurity { AllowNoAuthentication = false, Password = "12345678"u8.ToArray() });
+        var before = File.ReadAllBytes(_path);
+        var setup = Create();
+
+        var result = await setup.TestReadAsync(Dlms(server, new DlmsSetup
+        {
+            Client = 17, Auth = "low", Password = "12345678", Obis = ["1.0.1.8.0.255", "1.0.1.7.0.255", "1.0.32.7.0.255"],
+        }), CancellationToken.None);
+
+        Assert.True(result.Ok, result.Error);
+        // The simulator's power register is 43210 with scaler -1 W; its voltage 2300..2306 with scaler -1 V.
+        Assert.Equal(["active_power", "import_active_energy", "voltage_l1"], result.Values.Select(v => v.Quantity));
+        Assert.Equal(new TestValue("active_power", 4321.0m, "W"), result.Values[0]);
+        Assert.Equal("Wh", result.Values[1].Unit);
+        Assert.True(result.Values[1].Value > 5_000_000m, result.Values[1].Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.InRange(result.Values[2].Value, 230.0m, 230.6m);
+        Assert.Equal("V", result.Values[2].Unit);
+        Assert.Equal(before, File.ReadAllBytes(_path));
+    }
+
+    [Fact]
+    public async Task Dlms_test_read_with_a_wrong_password_is_a_clear_refusal_never_a_value_and_never_the_password()
+    {
+        await using var server = DlmsMeter(new SimulatedMeterSecurity { AllowNoAuthentication = false, Password = "12345678"u8.ToArray() });
+        var setup = Create();
+
+        var result = await setup.TestReadAsync(Dlms(server, new DlmsSetup { Client = 17, Auth = "low", Password = "wrong-pw-77", Obis = ["1.0.1.8.0.255"] }), CancellationToken.None);
+
+        Assert.False(result.Ok);
+        Assert.Empty(result.Values);
+        Assert.Equal("dlms_refused", result.Code);
+        Assert.StartsWith($"tcp://127.0.0.1:{server.Port}: the meter refused the association", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong-pw-77", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain(result.Args, a => a.Value.Contains("wrong-pw-77", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Dlms_meter_with_hls_gmac_is_test_read_then_saved_validated_like_the_file_and_announced()
+    {
+        await using var server = DlmsMeter(new SimulatedMeterSecurity { AllowNoAuthentication = false, BlockCipherKey = Convert.FromHexString(BlockKey), AuthenticationKey = Convert.FromHexString(AuthKey) });
+        var setup = Create();
+        AgentOptions? announced = null;
+        setup.Changed += o => announced = o;
+        var meter = Dlms(server, new DlmsSetup
+        {
+            Client = 1, Auth = "hls-gmac", BlockKey = BlockKey, AuthKey = AuthKey, SystemTitle = "4544474D45544552",
+            Obis = ["1.0.1.8.0.255", "1.0.2.8.0.255", "1.0.1.7.0.255"],
+        });
+
+        var badKey = setup.SaveMeter(meter with { Dlms = meter.Dlms! with { AuthKey = "short" } });
+        var read = await setup.TestReadAsync(meter, CancellationToken.None);
+        var save = setup.SaveMeter(meter);
 
         Assert.Equal(new ConfigError("meters[].dlms.authKey", "must be 32 hex digits"), badKey.Errors.Single());
-        Assert.Equal(SetupService.DlmsNotAvailable, read.Error);
-        Assert.Equal(SetupService.DlmsNotAvailable, save.Errors.Single().Reason);
+        Assert.True(read.Ok, read.Error);
+        Assert.Equal(12_345m, read.Values.Single(v => v.Quantity == "export_active_energy").Value);
+        // The test read drew its invocation counter from the meter's own counter file, as the poller will.
+        Assert.True(File.Exists(Path.Combine(_dir, "dlms-flat-dlms.ic")));
+        Assert.True(save.Ok, string.Join("; ", save.Errors));
+        var saved = announced!.Meters.Single(m => m.Id == "flat-dlms");
+        Assert.True(DlmsMeterOptions.IsDlms(saved));
+        Assert.Equal(("hls-gmac", 1, BlockKey, AuthKey), (saved.Dlms.Authentication, saved.Dlms.Client, saved.Dlms.BlockCipherKey, saved.Dlms.AuthenticationKey));
+        Assert.Equal(["import_active_energy", "export_active_energy", "active_power"], saved.Record);
+        Assert.Equal(["grid", "flat-dlms"], setup.Current.Meters.Select(m => m.Id));
+        // A password the page sends for low security is refused when missing, by the file's own rule.
+        Assert.Equal("meters[1].dlms.password: is required for low authentication",
+            setup.SaveMeter(meter with { Dlms = meter.Dlms! with { Auth = "low" } }).Errors.Single().ToString());
+        using var file = JsonDocument.Parse(File.ReadAllBytes(_path));
+        var entry = file.RootElement.GetProperty("meters")[1];
+        Assert.Equal("dlms", entry.GetProperty("protocol").GetString());
+        Assert.False(entry.TryGetProperty("map", out _));
+        Assert.Equal("hls-gmac", entry.GetProperty("dlms").GetProperty("authentication").GetString());
+
+        // Saved again without the keys (the page never gets them back): the stored ones stay.
+        var again = setup.SaveMeter(meter with { TimeoutMs = 3000, Dlms = meter.Dlms! with { BlockKey = "", AuthKey = null } });
+        Assert.True(again.Ok, string.Join("; ", again.Errors));
+        Assert.Equal((3000, BlockKey, AuthKey), (setup.Current.Meters[1].TimeoutMs, setup.Current.Meters[1].Dlms.BlockCipherKey, setup.Current.Meters[1].Dlms.AuthenticationKey));
+    }
+
+    [Theory]
+    [InlineData("1.0.99.1.0.255", "obis_not_recorded")]
+    [InlineData("1.0.1.8.0.255:2", "obis_invalid")]
+    [InlineData("1.0.16.7.0.255 1.0.1.7.0.255", "obis_twice")]
+    public void Dlms_registers_must_be_quantities_the_agent_records(string obis, string code)
+    {
+        var setup = Create();
+        var meter = new MeterSetup
+        {
+            Id = "flat-dlms", Protocol = "dlms", Endpoint = "tcp://127.0.0.1:4059",
+            Dlms = new DlmsSetup { Auth = "none", Obis = obis.Split(' ') },
+        };
+        var before = File.ReadAllBytes(_path);
+
+        var outcome = setup.SaveMeter(meter);
+
+        Assert.Equal("meters[].dlms.obis", outcome.Errors.Single().Key);
+        Assert.Equal(code, ConfigErrorCodes.Classify(outcome.Errors.Single()).Code);
+        Assert.Equal(before, File.ReadAllBytes(_path));
+    }
+
+    [Fact]
+    public void Dlms_net_power_register_is_recorded_as_active_power_with_its_override()
+    {
+        var setup = Create();
+
+        var outcome = setup.SaveMeter(new MeterSetup
+        {
+            Id = "flat-dlms", Protocol = "dlms", Endpoint = "tcp://127.0.0.1:4059",
+            Dlms = new DlmsSetup { Auth = "none", Obis = ["1.0.1.8.0.255", "1.0.16.7.0.255"] },
+        });
+
+        Assert.True(outcome.Ok, string.Join("; ", outcome.Errors));
+        var saved = setup.Current.Meters.Single(m => m.Id == "flat-dlms");
+        Assert.Equal(["import_active_energy", "active_power"], saved.Record);
+        Assert.Equal("1.0.16.7.0.255", DlmsQuantities.ObisOf(saved, "active_power"));
+        Assert.Equal("1.0.1.8.0.255", DlmsQuantities.ObisOf(saved, "import_active_energy"));
     }
 
     [Fact]
