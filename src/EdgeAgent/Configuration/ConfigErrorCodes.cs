@@ -29,7 +29,7 @@ internal static partial class ConfigErrorCodes
         if (reason == "at least one meter is required")
             return ("meter_required", []);
         if ((m = UrlShape().Match(reason)).Success)
-            return ("url_format", [Arg("format", m.Groups[1].Value), Arg("got", m.Groups[2].Value)]);
+            return ("url_format", [Arg("a", m.Groups[1].Value), Arg("b", m.Groups[2].Value), Arg("got", m.Groups[3].Value)]);
         if ((m = ObisNotRecorded().Match(reason)).Success)
             return ("obis_not_recorded", [Arg("got", m.Groups[1].Value)]);
         if ((m = ObisSecond().Match(reason)).Success)
@@ -76,7 +76,7 @@ internal static partial class ConfigErrorCodes
     [GeneratedRegex(@"^duplicate meter id '(.*)'$")]
     private static partial Regex Duplicate();
 
-    [GeneratedRegex(@"^must be ((?:mqtt|http)\S* or \S+|http://host:port) \(got '(.*)'\)$")]
+    [GeneratedRegex(@"^must be ([a-z]+://)host:port or ([a-z]+://)host:port \(got '(.*)'\)$")]
     private static partial Regex UrlShape();
 
     [GeneratedRegex(@"^'(.*)' is not a register the agent records")]

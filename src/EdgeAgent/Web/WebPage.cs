@@ -182,7 +182,7 @@ zh: {
   k_username: "用户名", k_caFile: "CA 证书", k_certFile: "客户端证书", k_keyFile: "客户端私钥", k_kind: "文件类型", k_publicSummary: "访客概览",
   "e-range": "{key}：应在 {min} 到 {max} 之间（当前为 {got}）。", "e-hex": "{key}：应为 {digits} 位十六进制数字。", "e-required": "{key}：必须填写。",
   "e-id_format": "{key}：只能使用 1 到 64 个字母、数字或 . _ - 字符（当前为 {got}）。", "e-duplicate_id": "{key}：电表编号 {got} 已存在。",
-  "e-meter_required": "至少需要配置一个电表。", "e-url_format": "{key}：格式应为 {format}（当前为 {got}）。",
+  "e-meter_required": "至少需要配置一个电表。", "e-url_format": "{key}：应为以 {a} 或 {b} 开头、带主机名和端口的地址（当前为 {got}）。",
   "e-obis_not_recorded": "{key}：{got} 不是本网关记录的寄存器。", "e-obis_twice": "{key}：{got} 与另一寄存器对应同一测量项。",
   "e-obis_invalid": "{key}：{got} 不是有效的 OBIS 代码。", "e-one_of": "{key}：取值无效（当前为 {got}）。",
   "e-unknown_time_zone": "{key}：未知时区 {got}。", "e-file_not_found": "{key}：找不到文件 {got}。", "e-cert_and_key": "{key}：双向 TLS 需要同时提供客户端证书和私钥。",

@@ -33,7 +33,7 @@ public sealed class ConfigErrorCodesTests
     [InlineData("{ \"id\": \"a b\", \"endpoint\": \"tcp://127.0.0.1:1502\", \"map\": \"eastron-sdm630\" }", "", "meters[0].id", "id_format", "got=a b")]
     [InlineData("{ \"id\": \"grid\", \"endpoint\": \"tcp://127.0.0.1:1502\", \"map\": \"no-such-map\" }", "", "meters[0].map", "map", "")]
     [InlineData("{ \"id\": \"grid\", \"endpoint\": \"ftp://x\", \"map\": \"eastron-sdm630\" }", "", "meters[0].endpoint", "endpoint", "")]
-    [InlineData("{" + Grid + "}", "\"mqtt\": { \"broker\": \"ftp://x\" },", "mqtt.broker", "url_format", "format=mqtt://host:port or mqtts://host:port got=ftp://x")]
+    [InlineData("{" + Grid + "}", "\"mqtt\": { \"broker\": \"ftp://x\" },", "mqtt.broker", "url_format", "a=mqtt:// b=mqtts:// got=ftp://x")]
     [InlineData("{" + Grid + "}", "\"timeZone\": \"Mars/Olympus\",", "timeZone", "unknown_time_zone", "got=Mars/Olympus")]
     [InlineData("{" + Grid + "}", "\"mqtt\": { \"caFile\": \"/nonexistent/ca.pem\" },", "mqtt.caFile", "file_not_found", "got=/nonexistent/ca.pem")]
     [InlineData("{" + Dlms + ", \"dlms\": { \"authentication\": \"low\" } }", "", "meters[0].dlms.password", "required", "")]

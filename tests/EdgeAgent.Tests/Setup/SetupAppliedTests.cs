@@ -5,6 +5,8 @@ using EdgeMeter.Agent.Setup;
 using EdgeMeter.Agent.Sync;
 using EdgeMeter.Agent.Tests.Support;
 using EdgeMeter.Crypto.Records;
+using EdgeMeter.Protocols.Dlms;
+using EdgeMeter.Protocols.Dlms.Simulator;
 using Microsoft.Extensions.Logging;
 using Xunit;
 
@@ -45,6 +47,39 @@ public sealed class SetupAppliedTests
         Assert.Equal(["grid", "garage-wind"], agent.Current.Meters.Select(m => m.MeterId));
         Assert.Contains(agent.Store.ReadRange(1, agent.Store.Head.Sequence, 10_000), r => r.Record.MeterId == "garage-wind" && r.Record.Source == EnergySource.Wind);
         Assert.Contains(logs.Lines, l => l.Contains("Meters changed by setup: now polling 2 meters", StringComparison.Ordinal));
+        await stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
+    public async Task A_dlms_meter_saved_by_setup_is_polled_without_a_restart()
+    {
+        await using var grid = SimulatedMeter.Start(1, ("active_power", 500m));
+        await using var dlms = DlmsSimulatorServer.Start(SimulatedDlmsMeter.Typical(
+            new SimulatedMeterSecurity { AllowNoAuthentication = false, Password = "12345678"u8.ToArray() }, wattHoursPerHour: 4321), DlmsFraming.Wrapper);
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "edgemeter.json");
+        File.WriteAllText(path, $$"""
+            { "dataDirectory": "{{dir.Path}}/data", "pollIntervalSeconds": 0.2, "http": { "url": "" }, "storage": { "commitIntervalSeconds": 0 },
+              "meters": [ { "id": "grid", "endpoint": "{{grid.Endpoint}}", "unit": 1, "map": "eastron-sdm630", "source": "GridImport" } ] }
+            """);
+        using var loggers = LoggerFactory.Create(_ => { });
+        var options = ConfigLoader.Load(ConfigLoader.Build(path), path, requireMeters: true, MeterEndpoints.Check, RegisterMaps.Check);
+        await using var agent = new AgentRuntime(options, loggers, displayMirror: TextWriter.Null, configPath: path);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var run = agent.RunAsync(stop.Token);
+        await Until(() => agent.Current.Meters.Any(m => m.MeterId == "grid" && m.Online), stop.Token);
+
+        var saved = agent.Setup!.SaveMeter(new MeterSetup
+        {
+            Id = "flat-dlms", Protocol = "dlms", Endpoint = $"tcp://127.0.0.1:{dlms.Port}", Source = EnergySource.Chp, TimeoutMs = 2000,
+            Dlms = new DlmsSetup { Client = 17, Auth = "low", Password = "12345678", Obis = ["1.0.1.8.0.255", "1.0.1.7.0.255"] },
+        });
+
+        Assert.True(saved.Ok, string.Join("; ", saved.Errors));
+        await Until(() => agent.Current.Meters.Any(m => m.MeterId == "flat-dlms" && m.ActivePowerW == 4321m && m.Online), stop.Token);
+        var records = agent.Store.ReadRange(1, agent.Store.Head.Sequence, 10_000).Where(r => r.Record.MeterId == "flat-dlms").Select(r => r.Record).ToList();
+        Assert.Contains(records, r => r.Obis == "1-0:1.7.0*255" && r.Value == 43210 && r.Scaler == -1 && r.Unit == "W" && r.Source == EnergySource.Chp);
         await stop.CancelAsync();
         await run;
     }

@@ -4,6 +4,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using EdgeMeter.Agent.Web;
 using EdgeMeter.Interop.Tests.Support;
+using EdgeMeter.Protocols.Dlms;
+using EdgeMeter.Protocols.Dlms.Simulator;
 using EdgeMeter.Protocols.Modbus;
 
 namespace EdgeMeter.Interop.Tests.Web;
@@ -66,12 +68,18 @@ public sealed partial class PageSetupAotTests(AotBinaryFixture aot)
         bank.SetQuantity(map, "import_active_energy", 4321000m);
         await using var meter = new ModbusTcpServer(new IPEndPoint(IPAddress.Loopback, 0), new Dictionary<byte, ModbusRegisterBank> { [7] = bank });
         meter.Start();
+        // A DLMS/COSEM meter of our own too: low security (a password), 4,321 W.
+        const string dlmsPassword = "kWh-4321";
+        await using var dlms = DlmsSimulatorServer.Start(SimulatedDlmsMeter.Typical(
+            new SimulatedMeterSecurity { AllowNoAuthentication = false, Password = Encoding.ASCII.GetBytes(dlmsPassword) }, wattHoursPerHour: 4321), DlmsFraming.Wrapper);
+        var dead = DeadPort();
         var (demo, url, code) = await StartDemoAsync();
         await using var _ = demo;
         var shots = Environment.GetEnvironmentVariable("EDGEMETER_SCREENSHOTS") ?? "";
 
         var page = await RunPageScriptAsync("setup", url.ToString(), code, Operator, "127.0.0.1",
-            meter.LocalEndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "7", shots);
+            meter.LocalEndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "7",
+            dlms.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), dlmsPassword, dead.ToString(System.Globalization.CultureInfo.InvariantCulture), shots);
 
         Assert.Equal(200, page.GetProperty("pair").GetProperty("status").GetInt32());
         // The label is user input: it arrives as text, never as markup.
@@ -92,17 +100,44 @@ public sealed partial class PageSetupAotTests(AotBinaryFixture aot)
         Assert.Matches("^Grid: (importing|exporting|balanced)", page.GetProperty("gridLabel")[0].GetString());
         Assert.Matches(@"^\d[\d,]*$", page.GetProperty("backlog").GetString());
 
+        // A DLMS meter through the page: the wrong password is refused in words, with no value shown; the right one
+        // reads the meter's scaled values; saved, it is polled and on the dashboard.
+        var wrong = page.GetProperty("dlmsWrong").GetProperty("text").GetString()!;
+        Assert.StartsWith($"Error: tcp://127.0.0.1:{dlms.Port}: the meter refused the association; check the client address, the authentication and its password or keys", wrong, StringComparison.Ordinal);
+        Assert.DoesNotContain(dlmsPassword, wrong, StringComparison.Ordinal);
+        Assert.False(page.GetProperty("dlmsWrongTable").GetBoolean());
+        Assert.Equal(0, page.GetProperty("dlmsWrongValues").GetInt32());
+        var dlmsRead = page.GetProperty("dlmsRead");
+        Assert.Equal("4,321 W", dlmsRead.GetProperty("active_power").GetString());
+        Assert.Equal("12,345 Wh", dlmsRead.GetProperty("export_active_energy").GetString());
+        Assert.Matches(@"^230(\.\d)? V$", dlmsRead.GetProperty("voltage_l1").GetString());
+        Assert.Matches(@"^\d{1,3}(,\d{3})+ Wh$", dlmsRead.GetProperty("import_active_energy").GetString());
+        Assert.Equal("Saved and applied.", page.GetProperty("dlmsSaveMessage").GetString());
+        Assert.Equal(["grid-sdm630", "pv-sdm120", "grid-dlms", "garage-wind", "flat-dlms"], page.GetProperty("metersAfterDlms").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(new[] { "flat-dlms", "CHP", "online", "4.32 kW" }, page.GetProperty("dlmsHealth").EnumerateArray().Take(4).Select(c => c.GetString() ?? ""));
+        Assert.Equal("4.32 kW", page.GetProperty("chpPower").GetString());
+        Assert.Contains("Meters changed by setup: now polling 5 meters", demo.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(dlmsPassword, demo.Output, StringComparison.Ordinal);
+
         // The page in Chinese: nothing English but units, addresses and identifiers (meter ids, register maps, ports).
-        var allowed = new Regex(@"^(kWh|kW|Wh|W|V|A|Hz|ms|MQTT|Modbus|Modbus TCP|DLMS/COSEM|TCP|RS-485|HDLC|OBIS|GMAC|CA|PEM|RTU|EdgeMeter|English|L[123])$");
-        var english = page.GetProperty("zhTexts").EnumerateArray()
-            .Where(t => t.GetProperty("cls").GetString() != "addr")
-            .SelectMany(t => Words().Matches(t.GetProperty("text").GetString()!).Select(m => m.Value))
-            .Where(w => !allowed.IsMatch(w))
-            .Distinct()
-            .ToList();
-        Assert.True(english.Count == 0, "English on the Chinese page: " + string.Join(", ", english));
+        AssertNoEnglish("the Chinese page", page.GetProperty("zhTexts"));
         Assert.Equal("0 代币", page.GetProperty("zhBalance").GetString());
         Assert.Contains(page.GetProperty("zhTexts").EnumerateArray(), t => t.GetProperty("text").GetString() == "实时功率");
+        // And every refusal it shows, in Chinese too, with the endpoint or value it names kept as it is.
+        var errors = page.GetProperty("zhErrors");
+        foreach (var error in errors.EnumerateObject())
+        {
+            AssertNoEnglish(error.Name, error.Value.GetProperty("parts"));
+        }
+
+        string Zh(string name) => errors.GetProperty(name).GetProperty("text").GetString()!;
+        Assert.Equal($"错误：127.0.0.1:{dead}：连接被拒绝。", Zh("deadMeter"));
+        Assert.Equal($"错误：tcp://127.0.0.1:{dlms.Port}：电表拒绝建立连接。请检查客户端地址、认证方式以及密码或密钥。", Zh("dlmsRefused"));
+        Assert.Equal("错误：分组加密密钥：应为 32 位十六进制数字。", Zh("badKey"));
+        Assert.Equal("错误：OBIS 代码：1.0.99.1.0.255 不是本网关记录的寄存器。", Zh("badObis"));
+        Assert.Equal($"错误：mqtt://127.0.0.1:{dead}：连接被拒绝。", Zh("deadBroker"));
+        Assert.Equal("错误：服务器地址：应为以 mqtt:// 或 mqtts:// 开头、带主机名和端口的地址（当前为 ftp://127.0.0.1）。", Zh("badBroker"));
+        Assert.Equal("错误：CA 证书：不是 PEM 文件。", Zh("notPem"));
 
         // The configuration file on disk has the new meter, and the agent took it without a restart.
         Assert.False(demo.HasExited, demo.Output);
@@ -133,6 +168,11 @@ public sealed partial class PageSetupAotTests(AotBinaryFixture aot)
         Assert.StartsWith("Too many wrong codes.", page.GetProperty("sixth").GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.False(page.GetProperty("ownerArea").GetBoolean());
         Assert.Contains("Pairing locked after 5 wrong codes", demo.Output, StringComparison.Ordinal);
+        // The same refusal on the Chinese page, and nothing English around it.
+        Assert.Equal(429, page.GetProperty("sixthZh").GetProperty("status").GetInt32());
+        Assert.StartsWith("错误次数过多。", page.GetProperty("sixthZh").GetProperty("message").GetString(), StringComparison.Ordinal);
+        AssertNoEnglish("the Chinese lockout", page.GetProperty("sixthZhParts"));
+        AssertNoEnglish("the Chinese pairing card", page.GetProperty("hintZh"));
     }
 
     [Fact]
@@ -161,6 +201,30 @@ public sealed partial class PageSetupAotTests(AotBinaryFixture aot)
         // On this loopback binding HttpListener itself turns a foreign Host away (404) before our check (403) would.
         Assert.True(refused.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound, refused.StatusCode.ToString());
         Assert.DoesNotContain("<html", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    /// <summary>Fails when a text outside an address or identifier has a word that is not a unit, a protocol's name or a brand.</summary>
+    private static void AssertNoEnglish(string where, JsonElement texts)
+    {
+        var allowed = new Regex(@"^(kWh|kW|Wh|W|V|A|Hz|ms|MQTT|Modbus|Modbus TCP|DLMS/COSEM|DLMS|TCP|TLS|RS-485|HDLC|OBIS|GMAC|CA|PEM|RTU|EdgeMeter|English|L[123])$");
+        Assert.NotEqual(0, texts.GetArrayLength());
+        var english = texts.EnumerateArray()
+            .Where(t => t.GetProperty("cls").GetString() != "addr")
+            .SelectMany(t => Words().Matches(t.GetProperty("text").GetString()!).Select(m => m.Value))
+            .Where(w => !allowed.IsMatch(w))
+            .Distinct()
+            .ToList();
+        Assert.True(english.Count == 0, $"English on {where}: " + string.Join(", ", english));
+    }
+
+    /// <summary>A loopback port nothing listens on (bound, then closed).</summary>
+    private static int DeadPort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
     }
 
     [GeneratedRegex(@"Local page at (http://127\.0\.0\.1:\d+/)")]
