@@ -189,10 +189,9 @@ internal sealed partial class SetupService : ISetupService
         $"{endpoint}: no answer within {TestTimeout.TotalSeconds:0} s", ("endpoint", endpoint), ("seconds", TestTimeout.TotalSeconds.ToString("0", System.Globalization.CultureInfo.InvariantCulture)));
 
     /// <summary>A failed read as one line and a stable code the page translates; never a secret (the client's messages carry none).</summary>
-    private static TestReadResult ReadFailure(string endpoint, Exception e) => e switch
+    private static TestReadResult ReadFailure(string endpoint, Exception e) => RefusedConnection(e) ? TestReadResult.Failed("refused", $"{endpoint}: {e.Message}", ("endpoint", endpoint)) : e switch
     {
         TimeoutException => TestReadResult.Failed("no_answer", $"{endpoint}: {e.Message}", ("endpoint", endpoint), ("seconds", "")),
-        SocketException { SocketErrorCode: SocketError.ConnectionRefused } => TestReadResult.Failed("refused", $"{endpoint}: {e.Message}", ("endpoint", endpoint)),
         ModbusException m => TestReadResult.Failed("modbus_exception", $"{endpoint}: {e.Message}", ("endpoint", endpoint), ("code", ((int)m.Code).ToString(System.Globalization.CultureInfo.InvariantCulture))),
         ModbusFrameException or RegisterValueException => TestReadResult.Failed("bad_answer", $"{endpoint}: {e.Message}", ("endpoint", endpoint)),
         DlmsAssociationException => TestReadResult.Failed("dlms_refused",
@@ -202,6 +201,20 @@ internal sealed partial class SetupService : ISetupService
         UnauthorizedAccessException => TestReadResult.Failed("no_access", $"{endpoint}: {e.Message}", ("endpoint", endpoint)),
         _ => TestReadResult.Failed("unreachable", $"{endpoint}: {e.Message}", ("endpoint", endpoint)),
     };
+
+    /// <summary>Whether a socket under <paramref name="e"/> (the transports wrap it in an <see cref="IOException"/>) was refused.</summary>
+    private static bool RefusedConnection(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <inheritdoc />
     public SetupOutcome SaveMeter(MeterSetup meter)

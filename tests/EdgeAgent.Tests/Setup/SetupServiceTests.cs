@@ -305,6 +305,24 @@ public sealed class SetupServiceTests : IDisposable
         Assert.Equal("MQTT 5", ok.Detail);
         Assert.False(down.Ok);
         Assert.StartsWith(broker.Url, down.Error, StringComparison.Ordinal);
+        Assert.Equal("refused", down.Code);
+        Assert.Equal(KeyValuePair.Create("endpoint", broker.Url), down.Args.Single());
+    }
+
+    [Fact]
+    public async Task Test_read_of_a_port_where_nothing_listens_is_a_refused_connection()
+    {
+        var setup = Create();
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+
+        var result = await setup.TestReadAsync(Pv($"tcp://127.0.0.1:{port}"), CancellationToken.None);
+
+        Assert.Equal("refused", result.Code);
+        Assert.Equal(KeyValuePair.Create("endpoint", $"tcp://127.0.0.1:{port}"), result.Args.Single());
+        Assert.Empty(result.Values);
     }
 
     [Fact]

@@ -131,7 +131,7 @@ public sealed partial class PageSetupAotTests(AotBinaryFixture aot)
         }
 
         string Zh(string name) => errors.GetProperty(name).GetProperty("text").GetString()!;
-        Assert.Equal($"错误：127.0.0.1:{dead}：连接被拒绝。", Zh("deadMeter"));
+        Assert.Equal($"错误：tcp://127.0.0.1:{dead}：连接被拒绝。", Zh("deadMeter"));
         Assert.Equal($"错误：tcp://127.0.0.1:{dlms.Port}：电表拒绝建立连接。请检查客户端地址、认证方式以及密码或密钥。", Zh("dlmsRefused"));
         Assert.Equal("错误：分组加密密钥：应为 32 位十六进制数字。", Zh("badKey"));
         Assert.Equal("错误：OBIS 代码：1.0.99.1.0.255 不是本网关记录的寄存器。", Zh("badObis"));
