@@ -544,7 +544,7 @@ $("pair-form").addEventListener("submit", async (ev) => {
       return;
     }
     const text = j.result === "wrong_code" ? t("wrong-code", j.attemptsLeft) : j.result === "locked" ? t("locked", "\u2026")
-      : j.result === "no_code" ? t("no-code") : j.result === "invalid_operator" ? t("bad-operator") : t("pair-failed");
+      : j.result === "no_code" ? t("no-code") : j.result === "invalid_operator" ? t("bad-operator") : j.result ? errorText(j) : t("pair-failed");
     msg("pair-msg", "bad", text);
   } catch (e) { msg("pair-msg", "bad", t("unreachable")); }
 });
