@@ -240,6 +240,25 @@ public sealed class SetupServiceTests : IDisposable
     }
 
     [Theory]
+    [InlineData("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF", AuthKey)]
+    [InlineData(BlockKey, "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF")]
+    public async Task Dlms_test_read_with_a_wrong_hls_key_is_a_refusal_not_a_value(string blockKey, string authKey)
+    {
+        await using var server = DlmsMeter(new SimulatedMeterSecurity { AllowNoAuthentication = false, BlockCipherKey = Convert.FromHexString(BlockKey), AuthenticationKey = Convert.FromHexString(AuthKey) });
+        var setup = Create();
+
+        var result = await setup.TestReadAsync(Dlms(server, new DlmsSetup
+        {
+            Client = 1, Auth = "hls-gmac", BlockKey = blockKey, AuthKey = authKey, SystemTitle = "4544474D45544552", Obis = ["1.0.1.8.0.255"],
+        }), CancellationToken.None);
+
+        Assert.False(result.Ok);
+        Assert.Empty(result.Values);
+        Assert.Equal("dlms_refused", result.Code);
+        Assert.DoesNotContain("FFFFFFFF", result.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("1.0.99.1.0.255", "obis_not_recorded")]
     [InlineData("1.0.1.8.0.255:2", "obis_invalid")]
     [InlineData("1.0.16.7.0.255 1.0.1.7.0.255", "obis_twice")]
