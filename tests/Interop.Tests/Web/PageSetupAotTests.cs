@@ -13,7 +13,8 @@ namespace EdgeMeter.Interop.Tests.Web;
 /// <summary>
 /// The local page of the Native AOT binary (<c>edgemeter demo</c>), driven in headless Chromium through Playwright
 /// (tests/interop-js/web-setup.mjs): pairing with the code from the log, a test read and a meter added through the
-/// page, the dashboard's values and balance, the lockout, and the same server's API refusals.
+/// page (Modbus, then DLMS/COSEM after a refused and a good test read), the dashboard's values and balance, the page
+/// in Chinese with its refusals, the lockout, and the same server's API refusals.
 /// </summary>
 [Collection(AotCollection.Name)]
 public sealed partial class PageSetupAotTests(AotBinaryFixture aot)
