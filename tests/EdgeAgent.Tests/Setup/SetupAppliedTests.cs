@@ -43,7 +43,7 @@ public sealed class SetupAppliedTests
         await Until(() => agent.Metrics.Snapshot(0).Published > 0, stop.Token);
 
         Assert.Equal(["grid", "garage-wind"], agent.Current.Meters.Select(m => m.MeterId));
-        Assert.Contains(agent.Store.ReadRange(1, agent.Store.Head.Sequence, 10_000), r => r.Record.MeterId == "garage-wind" && r.Record.Source == EnergySource.Wind);
+        Assert.Contains(agent.Store.ReadRange(1, agent.Store.Head.Sequence, 10_000), r => r.Reading!.MeterId == "garage-wind" && r.Reading!.Source == EnergySource.Wind);
         Assert.Contains(logs.Lines, l => l.Contains("Meters changed by setup: now polling 2 meters", StringComparison.Ordinal));
         await stop.CancelAsync();
         await run;
