@@ -17,6 +17,10 @@ internal sealed class DlmsMeters : IMeterSource, IAsyncDisposable
 {
     private readonly List<Meter> _meters;
 
+    /// <summary>Opens nothing yet: each meter connects at its first read.</summary>
+    /// <param name="meters">The DLMS meters.</param>
+    /// <param name="dataDirectory">Where the invocation counters and load-profile marks live.</param>
+    /// <param name="time">The clock.</param>
     /// <param name="storedReadBack">The newest read-back row of a meter id in the store's last commit, if any.</param>
     public DlmsMeters(IReadOnlyList<MeterChannel> meters, string dataDirectory, TimeProvider time, Func<string, DateTimeOffset?>? storedReadBack = null) =>
         _meters = [.. meters.Select(m => new Meter(m, dataDirectory, time, storedReadBack))];

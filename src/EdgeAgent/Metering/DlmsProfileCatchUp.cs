@@ -44,7 +44,9 @@ internal sealed class DlmsProfileCatchUp(MeterChannel channel, ObisCode profile,
     /// Reads the rows captured after <see cref="Through"/> (or the last <see cref="FirstBackfill"/>) up to now, and
     /// returns the recorded registers of each row, oldest first.
     /// </summary>
+    /// <param name="client">An open association with the meter.</param>
     /// <param name="scalerOf">The scaler and unit of a register (attribute 3), cached by the caller per association.</param>
+    /// <param name="ct">Cancels the reads.</param>
     public async Task<IReadOnlyList<ReadBackValue>> ReadAsync(DlmsClient client, Func<ObisCode, CancellationToken, Task<(sbyte Scaler, DlmsUnit Unit)>> scalerOf, CancellationToken ct)
     {
         var now = time.GetUtcNow();
