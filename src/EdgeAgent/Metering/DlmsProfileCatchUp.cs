@@ -17,13 +17,11 @@ internal sealed record ReadBackValue(string Quantity, string Obis, long Mantissa
 /// Where the last signed row is kept: <see cref="DlmsProfileMark"/> (<c>dlms-ID.profile</c>), written after the commit
 /// that holds the rows. A power cut between the two is covered by the store itself: at start the mark is the later
 /// of the file and the newest read-back row of this meter in the store's last block, which is the block that commit
-/// wrote. So a row is signed once. On the very first start the read-back reaches <see cref="FirstBackfill"/> back.
+/// wrote. So a row is signed once. The very first start reads nothing back: it only marks its time, so the series
+/// begins when the gateway was installed (history from before then could fill a month the gateway never claimed).
 /// </remarks>
 internal sealed class DlmsProfileCatchUp(MeterChannel channel, ObisCode profile, DlmsProfileMark mark, TimeProvider time)
 {
-    /// <summary>How far back the first read-back of a meter reaches, when nothing was signed from its profile yet.</summary>
-    public static readonly TimeSpan FirstBackfill = TimeSpan.FromHours(24);
-
     /// <summary>How often the profile is read while the gateway runs.</summary>
     public static readonly TimeSpan Period = TimeSpan.FromDays(1);
 
@@ -41,8 +39,8 @@ internal sealed class DlmsProfileCatchUp(MeterChannel channel, ObisCode profile,
     public bool Due => _nextDueTicks is not { } due || time.GetTimestamp() >= due;
 
     /// <summary>
-    /// Reads the rows captured after <see cref="Through"/> (or the last <see cref="FirstBackfill"/>) up to now, and
-    /// returns the recorded registers of each row, oldest first.
+    /// Reads the rows captured after <see cref="Through"/> up to now, and returns the recorded registers of each row,
+    /// oldest first. Without a mark (the meter's first start) it only checks the profile and marks now.
     /// </summary>
     /// <param name="client">An open association with the meter.</param>
     /// <param name="scalerOf">The scaler and unit of a register (attribute 3), cached by the caller per association.</param>
@@ -50,7 +48,6 @@ internal sealed class DlmsProfileCatchUp(MeterChannel channel, ObisCode profile,
     public async Task<IReadOnlyList<ReadBackValue>> ReadAsync(DlmsClient client, Func<ObisCode, CancellationToken, Task<(sbyte Scaler, DlmsUnit Unit)>> scalerOf, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var from = Through is { } through ? through : now - FirstBackfill;
         var columns = await client.ReadCaptureObjectsAsync(profile, ct).ConfigureAwait(false);
         int clockColumn = -1;
         var wanted = new List<(int Column, string Quantity, ObisCode Obis)>();
@@ -64,6 +61,14 @@ internal sealed class DlmsProfileCatchUp(MeterChannel channel, ObisCode profile,
         }
         if (clockColumn < 0)
             throw new DlmsException($"load profile {profile}: no clock among its capture objects");
+        if (Through is not { } from)
+        {
+            mark.Save(now);
+            Through = now;
+            _nextDueTicks = time.GetTimestamp() + (long)(Period.TotalSeconds * time.TimestampFrequency);
+            LastError = null;
+            return [];
+        }
 
         var values = new List<ReadBackValue>();
         if (wanted.Count > 0)
