@@ -21,6 +21,18 @@ internal static class TestRecords
         PrevHash = prev,
     };
 
+    public static GapRecord Gap(string device, ulong from, ulong to, ReadOnlyMemory<byte> prev, GapReason reason = GapReason.LedgerAhead) => new()
+    {
+        Device = device,
+        Sequence = to + 1,
+        FromSequence = from,
+        ToSequence = to,
+        Reason = reason,
+        GatewayTimeMs = 1_767_225_600_000 + (long)(to + 1) * 1000,
+        TimeStatus = TimeStatus.Synchronised,
+        PrevHash = prev,
+    };
+
     public static byte[] Secret(byte fill)
     {
         var secret = new byte[32];

@@ -46,7 +46,11 @@ public static class OcmfWriter
             w.WriteString("IT", "NONE");
             w.WriteStartArray("RD");
             w.WriteStartObject();
-            w.WriteString("TM", Timestamp(record.GatewayTimeMs, record.TimeStatus));
+            // A reading read back from the meter's memory was taken at the meter's time, which only the meter's clock
+            // vouches for: informative ("I"). A live reading is timed by the gateway.
+            w.WriteString("TM", record is { Origin: RecordOrigin.MeterMemory, MeterTimeMs: not 0 }
+                ? Timestamp(record.MeterTimeMs, TimeStatus.Informative)
+                : Timestamp(record.GatewayTimeMs, record.TimeStatus));
             WriteValue(w, record.Value, record.Scaler);
             w.WriteString("RI", ObisWithoutStorage(record.Obis));
             w.WriteString("RU", record.Unit);

@@ -17,7 +17,41 @@ namespace EdgeMeter.Crypto.Records;
 /// </remarks>
 public static class ReadingJson
 {
-    /// <summary>Writes the EIP-712 message object of a record.</summary>
+    /// <summary>Writes the EIP-712 message object of a chain link: a reading or a gap declaration.</summary>
+    public static void WriteMessage(Utf8JsonWriter writer, ChainRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        switch (record)
+        {
+            case ReadingRecord reading:
+                WriteMessage(writer, reading);
+                break;
+            case GapRecord gap:
+                WriteGapMessage(writer, gap);
+                break;
+            default:
+                throw new ArgumentNullException(nameof(record));
+        }
+    }
+
+    /// <summary>Writes the EIP-712 message object of a gap declaration.</summary>
+    public static void WriteGapMessage(Utf8JsonWriter writer, GapRecord gap)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(gap);
+        writer.WriteStartObject();
+        writer.WriteString("device", EthereumAddress.Normalize(gap.Device));
+        writer.WriteString("seq", gap.Sequence.ToString(CultureInfo.InvariantCulture));
+        writer.WriteString("fromSeq", gap.FromSequence.ToString(CultureInfo.InvariantCulture));
+        writer.WriteString("toSeq", gap.ToSequence.ToString(CultureInfo.InvariantCulture));
+        writer.WriteNumber("reason", (byte)gap.Reason);
+        writer.WriteString("gatewayTime", gap.GatewayTimeMs.ToString(CultureInfo.InvariantCulture));
+        writer.WriteNumber("timeStatus", (byte)gap.TimeStatus);
+        writer.WriteString("prev", "0x" + Convert.ToHexStringLower(gap.PrevHash.Span));
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Writes the EIP-712 message object of a reading.</summary>
     public static void WriteMessage(Utf8JsonWriter writer, ReadingRecord record)
     {
         ArgumentNullException.ThrowIfNull(writer);
@@ -35,11 +69,48 @@ public static class ReadingJson
         writer.WriteString("gatewayTime", record.GatewayTimeMs.ToString(CultureInfo.InvariantCulture));
         writer.WriteString("meterTime", record.MeterTimeMs.ToString(CultureInfo.InvariantCulture));
         writer.WriteNumber("timeStatus", (byte)record.TimeStatus);
+        writer.WriteNumber("origin", (byte)record.Origin);
         writer.WriteString("prev", "0x" + Convert.ToHexStringLower(record.PrevHash.Span));
         writer.WriteEndObject();
     }
 
-    /// <summary>Reads a message object written by <see cref="WriteMessage"/>; throws <see cref="FormatException"/> naming the field.</summary>
+    /// <summary>
+    /// Reads the message object of a <paramref name="primaryType"/> (<c>Reading</c> or <c>Gap</c>); throws
+    /// <see cref="FormatException"/> naming the field.
+    /// </summary>
+    public static ChainRecord ReadChainMessage(JsonElement message, string primaryType) => primaryType switch
+    {
+        ReadingTypedData.PrimaryType => ReadMessage(message),
+        GapTypedData.PrimaryType => ReadGapMessage(message),
+        _ => throw new FormatException($"primaryType: '{primaryType}' is neither {ReadingTypedData.PrimaryType} nor {GapTypedData.PrimaryType}."),
+    };
+
+    /// <summary>Reads a gap declaration's message object; throws <see cref="FormatException"/> naming the field.</summary>
+    public static GapRecord ReadGapMessage(JsonElement message)
+    {
+        if (message.ValueKind != JsonValueKind.Object)
+            throw new FormatException("message: not an object.");
+        long gatewayTime = Int64(message, "gatewayTime");
+        if (gatewayTime < 0)
+            throw new FormatException("message.gatewayTime: must not be negative.");
+        return new GapRecord
+        {
+            Device = Address(message, "device"),
+            Sequence = UInt64(message, "seq"),
+            FromSequence = UInt64(message, "fromSeq"),
+            ToSequence = UInt64(message, "toSeq"),
+            Reason = (GapReason)SmallInt(message, "reason", 0, 255),
+            GatewayTimeMs = gatewayTime,
+            TimeStatus = (TimeStatus)SmallInt(message, "timeStatus", 0, 255),
+            PrevHash = Hex(message, "prev", 32),
+        };
+    }
+
+    /// <summary>
+    /// Reads a reading's message object written by <see cref="WriteMessage(Utf8JsonWriter, ReadingRecord)"/>; throws
+    /// <see cref="FormatException"/> naming the field. A message without <c>origin</c> (written before the field
+    /// existed) reads as <see cref="RecordOrigin.Live"/>; an export line must carry it (<see cref="ReadExport"/>).
+    /// </summary>
     public static ReadingRecord ReadMessage(JsonElement message)
     {
         if (message.ValueKind != JsonValueKind.Object)
@@ -62,11 +133,15 @@ public static class ReadingJson
             GatewayTimeMs = gatewayTime,
             MeterTimeMs = Int64(message, "meterTime"),
             TimeStatus = (TimeStatus)SmallInt(message, "timeStatus", 0, 255),
+            Origin = message.TryGetProperty("origin", out _) ? (RecordOrigin)SmallInt(message, "origin", 0, 255) : RecordOrigin.Live,
             PrevHash = prev,
         };
     }
 
-    /// <summary>Writes one export line object: domain, types, primaryType, message, signature (0x hex), signer.</summary>
+    /// <summary>
+    /// Writes one export line object: domain, types, primaryType (<c>Reading</c> or <c>Gap</c>), message, signature
+    /// (0x hex), signer.
+    /// </summary>
     public static void WriteExport(Utf8JsonWriter writer, SignedReading reading, Eip712Domain domain)
     {
         ArgumentNullException.ThrowIfNull(writer);
@@ -78,9 +153,10 @@ public static class ReadingJson
         writer.WritePropertyName("types");
         writer.WriteStartObject();
         WriteFields(writer, "EIP712Domain", ReadingTypedData.DomainFields);
-        WriteFields(writer, ReadingTypedData.PrimaryType, ReadingTypedData.Fields);
+        string primaryType = ReadingTypedData.PrimaryTypeOf(reading.Record);
+        WriteFields(writer, primaryType, ReadingTypedData.FieldsOf(reading.Record));
         writer.WriteEndObject();
-        writer.WriteString("primaryType", ReadingTypedData.PrimaryType);
+        writer.WriteString("primaryType", primaryType);
         writer.WritePropertyName("message");
         WriteMessage(writer, reading.Record);
         writer.WriteString("signature", "0x" + Convert.ToHexStringLower(reading.Signature.Span));
@@ -100,19 +176,26 @@ public static class ReadingJson
             throw new FormatException("line: not an object.");
         var domain = ReadDomain(Property(line, "domain", "line"));
         string primaryType = Text(line, "primaryType");
-        if (primaryType != ReadingTypedData.PrimaryType)
-            throw new FormatException($"primaryType: '{primaryType}' is not {ReadingTypedData.PrimaryType}.");
+        var (fields, typeString) = primaryType switch
+        {
+            ReadingTypedData.PrimaryType => (ReadingTypedData.Fields, ReadingTypedData.TypeString),
+            GapTypedData.PrimaryType => (GapTypedData.Fields, GapTypedData.TypeString),
+            _ => throw new FormatException($"primaryType: '{primaryType}' is neither {ReadingTypedData.PrimaryType} nor {GapTypedData.PrimaryType}."),
+        };
         // The types must be exactly ours: a verifier must not sign off on a line that declares something else.
         var types = Property(line, "types", "line");
-        CheckFields(types, ReadingTypedData.PrimaryType, ReadingTypedData.Fields);
-        CheckFields(types, "EIP712Domain", ReadingTypedData.DomainFields);
+        CheckFields(types, primaryType, fields, typeString);
+        CheckFields(types, "EIP712Domain", ReadingTypedData.DomainFields, ReadingTypedData.DomainTypeString);
         foreach (var type in types.EnumerateObject())
         {
-            if (type.Name is not ("EIP712Domain" or ReadingTypedData.PrimaryType))
-                throw new FormatException($"types.{type.Name}: not part of a reading record.");
+            if (type.Name != "EIP712Domain" && type.Name != primaryType)
+                throw new FormatException($"types.{type.Name}: not part of a {primaryType} record.");
         }
 
-        var record = ReadMessage(Property(line, "message", "line"));
+        var message = Property(line, "message", "line");
+        if (primaryType == ReadingTypedData.PrimaryType)
+            Property(message, "origin", "message");
+        var record = ReadChainMessage(message, primaryType);
         var signature = Hex(line, "signature", 65);
         string signer = Address(line, "signer");
         var digest = new byte[32];
@@ -169,7 +252,7 @@ public static class ReadingJson
         writer.WriteEndArray();
     }
 
-    private static void CheckFields(JsonElement types, string typeName, IReadOnlyList<(string Name, string Type)> expected)
+    private static void CheckFields(JsonElement types, string typeName, IReadOnlyList<(string Name, string Type)> expected, string typeString)
     {
         var fields = Property(types, typeName, "types");
         bool same = fields.ValueKind == JsonValueKind.Array && fields.GetArrayLength() == expected.Count;
@@ -185,7 +268,7 @@ public static class ReadingJson
             }
         }
         if (!same)
-            throw new FormatException($"types.{typeName}: does not match {(typeName == "EIP712Domain" ? ReadingTypedData.DomainTypeString : ReadingTypedData.TypeString)}.");
+            throw new FormatException($"types.{typeName}: does not match {typeString}.");
     }
 
     private static JsonElement Property(JsonElement element, string name, string where) =>

@@ -34,18 +34,69 @@ public enum TimeStatus : byte
     Relative = 3,
 }
 
-/// <summary>
-/// One metered value as the gateway signs it. The value is an integer with a decimal exponent
-/// (<c>Value · 10^Scaler</c> <c>Unit</c>), so that the same reading always encodes to the same bytes.
-/// </summary>
-public sealed record ReadingRecord
+/// <summary>How a reading reached the gateway. Part of the signed encoding: never renumber.</summary>
+public enum RecordOrigin : byte
 {
+    /// <summary>Polled from the meter live; <see cref="ChainRecord.GatewayTimeMs"/> is when it was read.</summary>
+    Live = 0,
+    /// <summary>
+    /// Read back from the meter's memory (a load-profile row captured while the gateway was down): the value is the
+    /// meter's, timed by the meter's own clock (<see cref="ReadingRecord.MeterTimeMs"/>); the gateway time is when it was read back.
+    /// </summary>
+    MeterMemory = 1,
+}
+
+/// <summary>Why a gap record declares sequence numbers that the chain skips. Part of the signed encoding.</summary>
+public enum GapReason : byte
+{
+    /// <summary>
+    /// The ledger held more of the chain than the gateway's store (a store restored from an older copy, a swapped card):
+    /// the gateway continues after the ledger's head and skips the numbers a lost store may have used beyond it.
+    /// </summary>
+    LedgerAhead = 1,
+    /// <summary>The gateway lost records it had signed and that never reached the ledger; they will never arrive.</summary>
+    StoreLost = 2,
+}
+
+/// <summary>
+/// What every link of a device's chain has: the device, a sequence number, the gateway time and its trust, and the
+/// digest of the link before. A link is a <see cref="ReadingRecord"/> or a <see cref="GapRecord"/>, each its own
+/// EIP-712 primary type, in one sequence numbering and one hash chain.
+/// </summary>
+public abstract record ChainRecord
+{
+    private protected ChainRecord()
+    {
+    }
+
     /// <summary>The signing device's address, 0x-prefixed lower-case hex (20 bytes).</summary>
     public required string Device { get; init; }
 
     /// <summary>Per-device sequence number, starting at 1, never reused, surviving restarts.</summary>
     public required ulong Sequence { get; init; }
 
+    /// <summary>Gateway wall-clock time, Unix milliseconds UTC.</summary>
+    public required long GatewayTimeMs { get; init; }
+
+    /// <summary>Trust in <see cref="GatewayTimeMs"/>.</summary>
+    public required TimeStatus TimeStatus { get; init; }
+
+    /// <summary>
+    /// Digest of the link before (32 bytes); all zero for seq 1. For a <see cref="GapRecord"/>, the link before the
+    /// declared range.
+    /// </summary>
+    public required ReadOnlyMemory<byte> PrevHash { get; init; }
+
+    /// <summary>The sequence number whose digest <see cref="PrevHash"/> must be (0: the all-zero hash).</summary>
+    public virtual ulong PreviousSequence => Sequence - 1;
+}
+
+/// <summary>
+/// One metered value as the gateway signs it. The value is an integer with a decimal exponent
+/// (<c>Value · 10^Scaler</c> <c>Unit</c>), so that the same reading always encodes to the same bytes.
+/// </summary>
+public sealed record ReadingRecord : ChainRecord
+{
     /// <summary>The meter's identity as configured (serial number or installer label).</summary>
     public required string MeterId { get; init; }
 
@@ -67,15 +118,44 @@ public sealed record ReadingRecord
     /// <summary>Whether the channel counts as clean energy for the token economy.</summary>
     public required bool Clean { get; init; }
 
-    /// <summary>Gateway wall-clock time, Unix milliseconds UTC.</summary>
-    public required long GatewayTimeMs { get; init; }
-
     /// <summary>Meter clock, Unix milliseconds UTC; 0 when the meter has no clock.</summary>
     public long MeterTimeMs { get; init; }
 
-    /// <summary>Trust in <see cref="GatewayTimeMs"/>.</summary>
-    public required TimeStatus TimeStatus { get; init; }
+    /// <summary>Polled live (the default) or read back from the meter's memory with the meter's own timestamp.</summary>
+    public RecordOrigin Origin { get; init; }
+}
 
-    /// <summary>Digest of the previous record of this device (32 bytes); all zero for the first.</summary>
-    public required ReadOnlyMemory<byte> PrevHash { get; init; }
+/// <summary>
+/// A signed declaration that the chain skips sequence numbers <see cref="FromSequence"/>..<see cref="ToSequence"/>:
+/// no record with those numbers will be part of it. The declaration is itself the link that follows the range
+/// (<see cref="ChainRecord.Sequence"/> = <see cref="ToSequence"/> + 1) and links to the record before it
+/// (<see cref="ChainRecord.PrevHash"/> = digest of <see cref="FromSequence"/> − 1).
+/// </summary>
+public sealed record GapRecord : ChainRecord
+{
+    /// <summary>The first skipped sequence number (at least 1).</summary>
+    public required ulong FromSequence { get; init; }
+
+    /// <summary>The last skipped sequence number: the declaration's own sequence number minus one.</summary>
+    public required ulong ToSequence { get; init; }
+
+    /// <summary>Why the numbers are skipped.</summary>
+    public required GapReason Reason { get; init; }
+
+    /// <inheritdoc />
+    public override ulong PreviousSequence => FromSequence - 1;
+
+    /// <summary>Null when the declaration is well formed: 1 ≤ from ≤ to = seq − 1 and a known reason; else why not.</summary>
+    public string? Malformation()
+    {
+        if (FromSequence == 0)
+            return "a gap cannot start at seq 0";
+        if (FromSequence > ToSequence)
+            return $"the declared range {FromSequence}..{ToSequence} is empty";
+        if (ToSequence == ulong.MaxValue || ToSequence + 1 != Sequence)
+            return $"the gap declaration at seq {Sequence} must directly follow its range {FromSequence}..{ToSequence}";
+        if (Reason is not (GapReason.LedgerAhead or GapReason.StoreLost))
+            return $"unknown gap reason {(byte)Reason}";
+        return null;
+    }
 }

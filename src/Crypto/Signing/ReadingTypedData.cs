@@ -18,7 +18,7 @@ public static class ReadingTypedData
 
     /// <summary>The EIP-712 type string of a reading; changing it changes every digest.</summary>
     public const string TypeString =
-        "Reading(address device,uint64 seq,string meterId,string obis,int256 value,int8 scaler,string unit,uint8 source,bool clean,uint64 gatewayTime,int64 meterTime,uint8 timeStatus,bytes32 prev)";
+        "Reading(address device,uint64 seq,string meterId,string obis,int256 value,int8 scaler,string unit,uint8 source,bool clean,uint64 gatewayTime,int64 meterTime,uint8 timeStatus,uint8 origin,bytes32 prev)";
 
     /// <summary>The EIP-712 type string of the domain.</summary>
     public const string DomainTypeString = "EIP712Domain(string name,string version,uint256 chainId)";
@@ -28,7 +28,7 @@ public static class ReadingTypedData
     [
         ("device", "address"), ("seq", "uint64"), ("meterId", "string"), ("obis", "string"), ("value", "int256"),
         ("scaler", "int8"), ("unit", "string"), ("source", "uint8"), ("clean", "bool"), ("gatewayTime", "uint64"),
-        ("meterTime", "int64"), ("timeStatus", "uint8"), ("prev", "bytes32"),
+        ("meterTime", "int64"), ("timeStatus", "uint8"), ("origin", "uint8"), ("prev", "bytes32"),
     ];
 
     /// <summary>The fields of <see cref="DomainTypeString"/>.</summary>
@@ -41,16 +41,38 @@ public static class ReadingTypedData
     // One domain per process in practice; keep the last separator (an immutable pair swapped atomically).
     private static Tuple<Eip712Domain, byte[]>? s_lastSeparator;
 
-    /// <summary>keccak256(0x19 0x01 ‖ domainSeparator ‖ hashStruct(record)).</summary>
+    /// <summary>The primary type of a chain link: <see cref="PrimaryType"/> or <see cref="GapTypedData.PrimaryType"/>.</summary>
+    public static string PrimaryTypeOf(ChainRecord record) => record switch
+    {
+        ReadingRecord => PrimaryType,
+        GapRecord => GapTypedData.PrimaryType,
+        _ => throw new ArgumentException($"{record?.GetType().Name} is not a chain record type.", nameof(record)),
+    };
+
+    /// <summary>The fields of the primary type of <paramref name="record"/>.</summary>
+    public static IReadOnlyList<(string Name, string Type)> FieldsOf(ChainRecord record) =>
+        record is GapRecord ? GapTypedData.Fields : Fields;
+
+    /// <summary>keccak256(0x19 0x01 ‖ domainSeparator ‖ hashStruct(record)), for a reading or a gap declaration.</summary>
     /// <exception cref="ArgumentException">The record cannot be encoded: a bad device address, a negative gateway time, a prev hash not 32 bytes.</exception>
-    public static void Digest(Eip712Domain domain, ReadingRecord record, Span<byte> digest32)
+    public static void Digest(Eip712Domain domain, ChainRecord record, Span<byte> digest32)
     {
         ArgumentNullException.ThrowIfNull(domain);
         Span<byte> buffer = stackalloc byte[66];
         buffer[0] = 0x19;
         buffer[1] = 0x01;
         DomainSeparator(domain).CopyTo(buffer[2..34]);
-        HashStruct(record, buffer[34..66]);
+        switch (record)
+        {
+            case ReadingRecord reading:
+                HashStruct(reading, buffer[34..66]);
+                break;
+            case GapRecord gap:
+                GapTypedData.HashStruct(gap, buffer[34..66]);
+                break;
+            default:
+                throw new ArgumentException($"{record?.GetType().Name} is not a chain record type.", nameof(record));
+        }
         Keccak256.Hash(buffer, digest32);
     }
 
@@ -81,7 +103,7 @@ public static class ReadingTypedData
         if (record.PrevHash.Length != 32)
             throw new ArgumentException("The previous-record hash must be 32 bytes.", nameof(record));
 
-        Span<byte> e = stackalloc byte[14 * 32];
+        Span<byte> e = stackalloc byte[15 * 32];
         e.Clear();
         TypeHash.CopyTo(e);
         if (!EthereumAddress.TryParse(record.Device, e[(32 + 12)..64]))
@@ -97,11 +119,12 @@ public static class ReadingTypedData
         Eip712.WriteUInt64((ulong)record.GatewayTimeMs, e[320..352]);
         Eip712.WriteInt64(record.MeterTimeMs, e[352..384]);
         e[415] = (byte)record.TimeStatus;
-        record.PrevHash.Span.CopyTo(e[416..448]);
+        e[447] = (byte)record.Origin;
+        record.PrevHash.Span.CopyTo(e[448..480]);
         Keccak256.Hash(e, hash32);
     }
 
-    private static void HashString(string text, Span<byte> hash32)
+    internal static void HashString(string text, Span<byte> hash32)
     {
         ArgumentNullException.ThrowIfNull(text);
         int max = Encoding.UTF8.GetMaxByteCount(text.Length);

@@ -12,13 +12,16 @@ public sealed class RecordSigner(IDeviceKey key, Eip712Domain domain)
     /// <summary>The signing key.</summary>
     public IDeviceKey Key { get; } = key;
 
-    /// <summary>Computes the digest and signs it.</summary>
-    /// <exception cref="ArgumentException">The record names another device than the key's, or cannot be encoded.</exception>
-    public SignedReading Sign(ReadingRecord record)
+    /// <summary>Computes the digest of a reading or a gap declaration and signs it.</summary>
+    /// <exception cref="ArgumentException">The record names another device than the key's, or cannot be encoded (or is a malformed gap declaration).</exception>
+    public SignedReading Sign(ChainRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
         if (!string.Equals(record.Device, Key.Address, StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"The record names device {record.Device} but the key is {Key.Address}.", nameof(record));
+
+        if (record is GapRecord gap && gap.Malformation() is { } why)
+            throw new ArgumentException($"Will not sign a malformed gap declaration: {why}.", nameof(record));
 
         var digest = new byte[32];
         ReadingTypedData.Digest(Domain, record, digest);

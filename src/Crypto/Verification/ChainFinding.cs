@@ -17,8 +17,10 @@ public enum FindingKind
     Reorder = 6,
     /// <summary>The record's prev hash is not the digest of the record before it.</summary>
     BrokenChain = 7,
-    /// <summary>A line is not a readable export record, or there are no records at all.</summary>
+    /// <summary>A line is not a readable export record, there are no records at all, or a gap declaration is malformed.</summary>
     Malformed = 8,
+    /// <summary>A gap declaration names sequence numbers the chain holds records for (or a record falls in a declared range).</summary>
+    Conflict = 9,
 }
 
 /// <summary>One problem found by the verifier.</summary>

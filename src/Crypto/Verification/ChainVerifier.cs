@@ -13,7 +13,13 @@ public sealed record VerificationReport(IReadOnlyList<ChainFinding> Findings, in
 {
     /// <summary>True when there is at least one record and nothing is wrong.</summary>
     public bool Ok => Findings.Count == 0 && RecordCount > 0;
+
+    /// <summary>The verified gap declarations: ranges the chain skips by a signed declaration, not by an error.</summary>
+    public IReadOnlyList<DeclaredGap> DeclaredGaps { get; init; } = [];
 }
+
+/// <summary>A verified gap declaration of <paramref name="Device"/> at <paramref name="Sequence"/>: seqs <paramref name="From"/>..<paramref name="To"/> are skipped.</summary>
+public sealed record DeclaredGap(string Device, ulong Sequence, ulong From, ulong To, GapReason Reason, int? Line = null);
 
 /// <summary>A device in an export and the sequence numbers its verified records span.</summary>
 public sealed record DeviceRange(string Device, ulong FirstSequence, ulong LastSequence, int VerifiedRecords);
@@ -25,7 +31,10 @@ public sealed record ExportEntry(SignedReading Reading, Eip712Domain Domain, str
 /// Verifies a whole export: every signature against the recomputed EIP-712 digest, the declared signer,
 /// the order of sequence numbers in the file, then per device the sequence (gaps, duplicates) and the hash
 /// chain between consecutive verified records. An export may start mid-chain (an export from a time on);
-/// a chain that starts at seq 1 must start from the all-zero hash. Pure: no I/O beyond the reader given.
+/// a chain that starts at seq 1 must start from the all-zero hash. A verified gap declaration (<see cref="GapRecord"/>)
+/// makes the numbers it declares skipped rather than missing, and links to the record before its range; a record in a
+/// declared range, or a declaration over records present, is a <see cref="FindingKind.Conflict"/>. Pure: no I/O beyond
+/// the reader given.
 /// </summary>
 public static class ChainVerifier
 {
@@ -64,7 +73,7 @@ public static class ChainVerifier
         findings.AddRange(report.Findings);
         if (records == 0)
             findings.Add(new ChainFinding(FindingKind.Malformed, 0, "no records"));
-        return new VerificationReport(findings, records, report.Devices);
+        return new VerificationReport(findings, records, report.Devices) { DeclaredGaps = report.DeclaredGaps };
     }
 
     /// <summary>Verifies entries already read, in file order.</summary>
@@ -109,28 +118,55 @@ public static class ChainVerifier
                 findings.Add(new ChainFinding(FindingKind.WrongSigner, seq, $"signed by {device}, not by the expected {expected}") { Line = entry.Line, Device = device });
                 continue;
             }
+            if (record is GapRecord gap && gap.Malformation() is { } why)
+            {
+                findings.Add(new ChainFinding(FindingKind.Malformed, seq, why) { Line = entry.Line, Device = device });
+                continue;
+            }
             if (first)
-                chain.Verified[seq] = (digest, entry.Reading.Record.PrevHash.ToArray(), entry.Line);
+            {
+                chain.Verified[seq] = (digest, entry.Reading.Record.PrevHash.ToArray(), entry.Line, record.PreviousSequence);
+                if (record is GapRecord declared)
+                    chain.Declared[seq] = new DeclaredGap(device, seq, declared.FromSequence, declared.ToSequence, declared.Reason, entry.Line);
+            }
         }
 
         var ranges = new List<DeviceRange>();
+        var declaredGaps = new List<DeclaredGap>();
         foreach (var (device, chain) in devices)
         {
             CheckSequence(device, chain, findings);
             if (chain.Verified.Count > 0)
                 ranges.Add(new DeviceRange(device, chain.Verified.Keys.First(), chain.Verified.Keys.Last(), chain.Verified.Count));
+            declaredGaps.AddRange(chain.Declared.Values);
         }
-        return new VerificationReport(findings, count, ranges);
+        return new VerificationReport(findings, count, ranges) { DeclaredGaps = declaredGaps };
     }
 
     private static void CheckSequence(string device, DeviceRecords chain, List<ChainFinding> findings)
     {
         // Gaps count every record present in the file, verified or not: an altered record is reported as
-        // altered, not also as missing. Links are checked only between two verified neighbours.
+        // altered, not also as missing. Only a verified declaration excuses missing numbers. Links are checked only
+        // between two verified neighbours.
         ulong? previous = null;
         foreach (ulong seq in chain.Seen)
         {
-            if (previous is ulong p && seq > p + 1)
+            if (chain.Declared.TryGetValue(seq, out var gap))
+            {
+                // The numbers before the declared range that are absent are still missing; records present inside
+                // it contradict the declaration.
+                if (previous is ulong before && before >= gap.From)
+                {
+                    findings.Add(new ChainFinding(FindingKind.Conflict, seq,
+                        $"declares seqs {gap.From}..{gap.To} skipped, but seq {before} is present") { Line = gap.Line, Device = device });
+                }
+                else if (previous is ulong p && gap.From > p + 1)
+                {
+                    findings.Add(new ChainFinding(FindingKind.Gap, p + 1,
+                        gap.From == p + 2 ? $"seq {p + 1} is missing" : $"seqs {p + 1}..{gap.From - 1} are missing") { Device = device });
+                }
+            }
+            else if (previous is ulong p && seq > p + 1)
             {
                 findings.Add(new ChainFinding(FindingKind.Gap, p + 1,
                     seq == p + 2 ? $"seq {p + 1} is missing" : $"seqs {p + 1}..{seq - 1} are missing") { Device = device });
@@ -138,16 +174,16 @@ public static class ChainVerifier
             previous = seq;
         }
 
-        foreach (var (seq, (_, prev, line)) in chain.Verified)
+        foreach (var (seq, (_, prev, line, linkTo)) in chain.Verified)
         {
-            if (seq == 1)
+            if (linkTo == 0)
             {
                 if (prev.AsSpan().ContainsAnyExcept((byte)0))
                     findings.Add(new ChainFinding(FindingKind.BrokenChain, seq, "the first record's prev is not all zero") { Line = line, Device = device });
             }
-            else if (chain.Verified.TryGetValue(seq - 1, out var before) && !before.Digest.AsSpan().SequenceEqual(prev))
+            else if (chain.Verified.TryGetValue(linkTo, out var before) && !before.Digest.AsSpan().SequenceEqual(prev))
             {
-                findings.Add(new ChainFinding(FindingKind.BrokenChain, seq, $"prev is not the digest of seq {seq - 1}") { Line = line, Device = device });
+                findings.Add(new ChainFinding(FindingKind.BrokenChain, seq, $"prev is not the digest of seq {linkTo}") { Line = line, Device = device });
             }
         }
     }
@@ -156,6 +192,7 @@ public static class ChainVerifier
     {
         public SortedSet<ulong> Seen { get; } = [];
         public ulong MaxInFile { get; set; }
-        public SortedDictionary<ulong, (byte[] Digest, byte[] Prev, int Line)> Verified { get; } = [];
+        public SortedDictionary<ulong, (byte[] Digest, byte[] Prev, int Line, ulong LinkTo)> Verified { get; } = [];
+        public SortedDictionary<ulong, DeclaredGap> Declared { get; } = [];
     }
 }

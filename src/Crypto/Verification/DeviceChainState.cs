@@ -63,9 +63,11 @@ public sealed class DeviceChainState
     /// <summary>
     /// The link rules alone, for a record whose <paramref name="digest"/> the caller has recomputed and whose signature it
     /// has checked (a ledger that recovers a batch's signatures in parallel): sequence and prev hash. Null when the
-    /// record is the next link.
+    /// record is the next link. A gap declaration is the next link when it declares exactly the numbers between the
+    /// head and itself (from = head + 1, to = its seq − 1) and links to the head; one that declares numbers at or
+    /// below the head overlaps the chain and is a <see cref="FindingKind.Conflict"/>.
     /// </summary>
-    public ChainFinding? CheckLink(ReadingRecord record, ReadOnlySpan<byte> digest)
+    public ChainFinding? CheckLink(ChainRecord record, ReadOnlySpan<byte> digest)
     {
         ArgumentNullException.ThrowIfNull(record);
         ulong seq = record.Sequence;
@@ -77,7 +79,22 @@ public sealed class DeviceChainState
         }
         if (seq < LastSequence || seq == 0)
             return new ChainFinding(FindingKind.Reorder, seq, $"older than the last accepted seq {LastSequence}") { Device = Device };
-        if (seq > LastSequence + 1)
+        if (record is GapRecord gap)
+        {
+            if (gap.Malformation() is { } why)
+                return new ChainFinding(FindingKind.Malformed, seq, why) { Device = Device };
+            if (gap.FromSequence <= LastSequence)
+            {
+                return new ChainFinding(FindingKind.Conflict, seq,
+                    $"declares seqs {gap.FromSequence}..{gap.ToSequence} missing, but the chain holds them through seq {LastSequence}") { Device = Device };
+            }
+            if (gap.FromSequence > LastSequence + 1)
+            {
+                return new ChainFinding(FindingKind.Gap, LastSequence + 1,
+                    $"seqs {LastSequence + 1}..{gap.FromSequence - 1} missing before the gap declared from seq {gap.FromSequence}") { Device = Device };
+            }
+        }
+        else if (seq > LastSequence + 1)
         {
             return new ChainFinding(FindingKind.Gap, LastSequence + 1,
                 seq == LastSequence + 2 ? $"seq {LastSequence + 1} missing before {seq}" : $"seqs {LastSequence + 1}..{seq - 1} missing before {seq}") { Device = Device };
@@ -119,7 +136,7 @@ public sealed class DeviceChainState
     }
 
     /// <summary>
-    /// Recomputes the digest from the record (never trusting <see cref="SignedReading.Digest"/>) and checks
+    /// Recomputes the digest from the record (never trusting <see cref="SignedReading.Digest"/>), for a reading or a gap declaration, and checks
     /// that the signature recovers to the record's device. Null when it does.
     /// </summary>
     internal static ChainFinding? CheckSignature(SignedReading reading, Eip712Domain domain, out byte[] digest)

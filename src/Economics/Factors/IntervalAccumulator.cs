@@ -18,6 +18,9 @@ namespace EdgeMeter.Economics;
 /// +A is generation; −A is ignored.</item>
 /// <item>Heat registers (<see cref="EnergySource.Heat"/>) are OBIS <c>6-b:1.c.0</c> (heat energy, total).</item>
 /// <item>Battery and Other channels, tariff registers (E ≠ 0) and anything else are ignored.</item>
+/// <item>A reading read back from the meter's memory (<see cref="RecordOrigin.MeterMemory"/>, a load-profile row) is
+/// placed at the meter's capture time; any other at the gateway's time. Readings of a register are taken in time order,
+/// so a row older than the register's last reading adds nothing.</item>
 /// <item>A register difference is spread over the intervals between the two readings in proportion to time; a
 /// difference over more than a day, or a decrease (meter reset), is not counted.</item>
 /// <item>Per interval, with I import, X export, G generation, Gc its clean part (all of the interval):
@@ -92,8 +95,10 @@ public sealed class IntervalAccumulator
             default:
                 return false;
         }
+        // A row read back from the meter's memory belongs where the meter captured it, not where the gateway read it.
+        var at = reading.Origin == RecordOrigin.MeterMemory ? reading.MeterTimeMs : reading.GatewayTimeMs;
         return Add(reading.MeterId, reading.Source, reading.Clean, reading.Obis, wh,
-            DateTimeOffset.FromUnixTimeMilliseconds(reading.GatewayTimeMs), reading.Sequence);
+            DateTimeOffset.FromUnixTimeMilliseconds(at), reading.Sequence);
     }
 
     /// <summary>

@@ -24,7 +24,8 @@ public sealed record Receipt(string TxId, bool Accepted, ulong AcceptedThrough, 
 
 /// <summary>
 /// Hand-written JSON for transactions and receipts (no reflection). A transaction is
-/// <c>{"v":1,"id","device","chainId","records":[{EIP-712 message..., "sig":"0x…"}]}</c>.
+/// <c>{"v":1,"id","device","chainId","records":[{"message":{EIP-712 message…},"sig":"0x…"}]}</c>; a gap declaration
+/// among the records carries <c>"type":"Gap"</c> beside its message (a record without <c>type</c> is a <c>Reading</c>).
 /// </summary>
 public static class TransactionCodec
 {
@@ -64,6 +65,8 @@ public static class TransactionCodec
             foreach (var r in tx.Records)
             {
                 w.WriteStartObject();
+                if (r.Record is GapRecord)
+                    w.WriteString("type", EdgeMeter.Crypto.Signing.GapTypedData.PrimaryType);
                 w.WritePropertyName("message");
                 ReadingJson.WriteMessage(w, r.Record);
                 w.WriteString("sig", "0x" + Convert.ToHexStringLower(r.Signature.Span));
@@ -91,7 +94,8 @@ public static class TransactionCodec
             var records = new List<SignedReading>();
             foreach (var item in root.GetProperty("records").EnumerateArray())
             {
-                var record = ReadingJson.ReadMessage(item.GetProperty("message"));
+                var type = item.TryGetProperty("type", out var t) ? t.GetString() ?? "" : EdgeMeter.Crypto.Signing.ReadingTypedData.PrimaryType;
+                var record = ReadingJson.ReadChainMessage(item.GetProperty("message"), type);
                 var sig = Convert.FromHexString(Strip0x(item.GetProperty("sig").GetString()));
                 if (sig.Length != 65)
                     throw new FormatException("sig: must be 65 bytes");

@@ -12,8 +12,10 @@ public sealed record ValidationResult(IReadOnlyList<(ulong Sequence, byte[] Dige
 /// <summary>
 /// The ledger's rules for a device's records: the signature recovers to the device, the chain id is ours, the
 /// sequence continues the device's sequence by exactly one, and the previous-hash is the digest of the record
-/// before. A record the ledger already holds with the same digest is a harmless re-send; with another digest it
-/// is a conflict. Processing stops at the first bad record: nothing after it can extend the chain.
+/// before. A gap declaration extends the chain when it declares exactly the numbers after the head and links to the
+/// head (<see cref="DeviceChainState.CheckLink"/>); one that reaches back into held records is a conflict. A record
+/// the ledger already holds with the same digest is a harmless re-send; with another digest it is a conflict.
+/// Processing stops at the first bad record: nothing after it can extend the chain.
 /// </summary>
 public static class TransactionValidator
 {
@@ -58,12 +60,16 @@ public static class TransactionValidator
                     duplicates++;
                     continue;
                 }
-                return new ValidationResult(accepted, duplicates, $"seq {r.Sequence}: conflicts with the record the ledger holds");
+                return new ValidationResult(accepted, duplicates, held is null
+                    ? $"seq {r.Sequence}: the chain is past it (through seq {chain.LastSequence}) and holds no record with it (a declared gap)"
+                    : $"seq {r.Sequence}: conflicts with the record the ledger holds");
             }
             switch (chain.CheckLink(r, digests[i]))
             {
                 case { Kind: FindingKind.Gap }:
                     return new ValidationResult(accepted, duplicates, $"gap: expected seq {chain.LastSequence + 1}, got {r.Sequence}");
+                case { Kind: FindingKind.Conflict } finding:
+                    return new ValidationResult(accepted, duplicates, $"seq {r.Sequence}: conflict: {finding.Message}");
                 case { Kind: FindingKind.BrokenChain }:
                     return new ValidationResult(accepted, duplicates, $"seq {r.Sequence}: previous-hash does not match seq {chain.LastSequence}");
                 case { } finding:

@@ -70,14 +70,19 @@ internal static class ExportCommand
 
     public const string OcmfKeyFileName = "ocmf.key";
 
-    /// <summary>Writes one OCMF record per line; returns the count.</summary>
+    /// <summary>
+    /// Writes one OCMF record per reading and line; returns the count. Gap declarations have no OCMF form (OCMF
+    /// pagination simply skips the declared numbers); the JSONL export carries them.
+    /// </summary>
     internal static long WriteOcmf(IEnumerable<SignedReading> records, OcmfContext context, OcmfKey key, Stream stream, CancellationToken ct)
     {
         long count = 0;
         foreach (var r in records)
         {
             ct.ThrowIfCancellationRequested();
-            stream.Write(System.Text.Encoding.UTF8.GetBytes(OcmfWriter.Format(r.Record, context, key)));
+            if (r.Reading is not { } reading)
+                continue;
+            stream.Write(System.Text.Encoding.UTF8.GetBytes(OcmfWriter.Format(reading, context, key)));
             stream.Write("\n"u8);
             count++;
         }

@@ -141,7 +141,10 @@ internal static class FactorsCommand
                 try
                 {
                     using var doc = JsonDocument.Parse(line);
-                    record = EdgeMeter.Crypto.Records.ReadingJson.ReadExport(doc.RootElement).Reading.Record;
+                    // A gap declaration carries no energy: the months are computed from the readings around it.
+                    if (EdgeMeter.Crypto.Records.ReadingJson.ReadExport(doc.RootElement).Reading.Reading is not { } reading)
+                        continue;
+                    record = reading;
                 }
                 catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
                 {

@@ -92,10 +92,20 @@ internal static class VerifyCommand
             Console.Out.WriteLine(finding.ToString());
         foreach (var device in report.Devices)
             Console.Out.WriteLine($"device {device.Device}: seq {device.FirstSequence}..{device.LastSequence}, {device.VerifiedRecords} verified");
+        foreach (var gap in report.DeclaredGaps)
+            Console.Out.WriteLine($"device {gap.Device}: seqs {gap.From}..{gap.To} declared skipped at seq {gap.Sequence} ({GapReasonName(gap.Reason)})");
         Console.Out.WriteLine(report.Ok
             ? $"OK: {report.RecordCount} records verified"
             : $"FAILED: {report.Findings.Count} problem(s) in {report.RecordCount} records");
     }
+
+    /// <summary>The name of a gap reason as the CLI and <c>ledger --dump</c> print it.</summary>
+    internal static string GapReasonName(EdgeMeter.Crypto.Records.GapReason reason) => reason switch
+    {
+        EdgeMeter.Crypto.Records.GapReason.LedgerAhead => "ledger-ahead",
+        EdgeMeter.Crypto.Records.GapReason.StoreLost => "store-lost",
+        _ => ((byte)reason).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     private static void WriteJson(VerificationReport report)
     {
@@ -113,6 +123,18 @@ internal static class VerifyCommand
                 writer.WriteNumber("firstSeq", device.FirstSequence);
                 writer.WriteNumber("lastSeq", device.LastSequence);
                 writer.WriteNumber("verified", device.VerifiedRecords);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteStartArray("declaredGaps");
+            foreach (var gap in report.DeclaredGaps)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("device", gap.Device);
+                writer.WriteNumber("seq", gap.Sequence);
+                writer.WriteNumber("fromSeq", gap.From);
+                writer.WriteNumber("toSeq", gap.To);
+                writer.WriteString("reason", GapReasonName(gap.Reason));
                 writer.WriteEndObject();
             }
             writer.WriteEndArray();

@@ -35,6 +35,13 @@ internal sealed class DlmsMeterOptions
     /// <summary>Our system title, 16 hex digits.</summary>
     public string? SystemTitle { get; set; }
 
+    /// <summary>
+    /// The meter's load profile (a Profile Generic whose rows capture the clock and the energy registers), e.g.
+    /// <c>1.0.99.1.0.255</c>. When set, the agent reads its rows since the last one it signed, at start and once a day,
+    /// so that an outage of the gateway leaves no hole in the energy series. Null: no read-back.
+    /// </summary>
+    public string? LoadProfile { get; set; }
+
     /// <summary>OBIS code per recorded quantity, overriding <see cref="DlmsQuantities.Obis"/>.</summary>
     public Dictionary<string, string> Obis { get; set; } = [];
 
@@ -87,6 +94,9 @@ internal sealed class DlmsMeterOptions
                 yield return ("dlms.authentication", $"must be none, low or hls-gmac (got '{Authentication}')");
                 break;
         }
+
+        if (LoadProfile is not null && !ObisCode.TryParse(LoadProfile, out _))
+            yield return ("dlms.loadProfile", $"'{LoadProfile}' is not an OBIS code");
 
         foreach (var (quantity, obis) in Obis)
         {

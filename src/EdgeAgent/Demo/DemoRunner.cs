@@ -277,6 +277,7 @@ internal static class DemoConfigFile
         WriteIfSet(w, "blockCipherKey", m.Dlms.BlockCipherKey);
         WriteIfSet(w, "authenticationKey", m.Dlms.AuthenticationKey);
         WriteIfSet(w, "systemTitle", m.Dlms.SystemTitle);
+        WriteIfSet(w, "loadProfile", m.Dlms.LoadProfile);
         if (m.Dlms.Obis.Count > 0)
         {
             w.WriteStartObject("obis");

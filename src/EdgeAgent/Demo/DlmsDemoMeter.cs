@@ -43,6 +43,7 @@ internal sealed class DlmsDemoMeter : IAsyncDisposable
             BlockCipherKey = BlockCipherKey,
             AuthenticationKey = AuthenticationKey,
             SystemTitle = "4544474D45544552",
+            LoadProfile = "1.0.99.1.0.255",
         },
     };
 

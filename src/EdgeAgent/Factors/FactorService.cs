@@ -120,7 +120,10 @@ internal sealed partial class FactorService
     public void Add(IReadOnlyList<SignedReading> readings)
     {
         foreach (var r in readings)
-            Accumulator.Add(r.Record);
+        {
+            if (r.Reading is { } reading)
+                Accumulator.Add(reading);
+        }
     }
 
     public ProvisionalTokens? Provisional() => Accumulator.Provisional(Params, Events, CongestionCarryIn, now: null, includeCurrent: IncludeCurrentInterval);

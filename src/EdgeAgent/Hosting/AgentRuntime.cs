@@ -253,7 +253,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     private (IReadOnlyList<MeterChannel>, MeterSources, MeterPoller) BuildMetering(IReadOnlyList<MeterOptions> meters)
     {
         var channels = meters.Select(m => new MeterChannel(m, DlmsMeterOptions.IsDlms(m) ? DlmsQuantities.MapFor(m) : RegisterMaps.Resolve(m.Map))).ToList();
-        var buses = new MeterSources(channels, _options.DataDirectory, _time, _dlmsCounters);
+        var buses = new MeterSources(channels, _options.DataDirectory, _time, _dlmsCounters, id => Store.NewestInLastCommit(id, RecordOrigin.MeterMemory));
         var poller = new MeterPoller(channels, buses, Store, Signer, () => TimeStatusNow(), Metrics, _time, _loggers.CreateLogger<MeterPoller>())
         {
             CommitInterval = TimeSpan.FromSeconds(_options.Storage.CommitIntervalSeconds),
@@ -359,7 +359,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     private static bool SameDlms(DlmsMeterOptions a, DlmsMeterOptions b) =>
         a.Transport == b.Transport && a.Client == b.Client && a.Server == b.Server && a.PhysicalAddress == b.PhysicalAddress
         && a.Authentication == b.Authentication && a.Password == b.Password && a.BlockCipherKey == b.BlockCipherKey
-        && a.AuthenticationKey == b.AuthenticationKey && a.SystemTitle == b.SystemTitle
+        && a.AuthenticationKey == b.AuthenticationKey && a.SystemTitle == b.SystemTitle && a.LoadProfile == b.LoadProfile
         && a.Obis.Count == b.Obis.Count && a.Obis.All(o => b.Obis.TryGetValue(o.Key, out var v) && v == o.Value);
 
     private static bool SameMqtt(MqttOptions a, MqttOptions b) =>

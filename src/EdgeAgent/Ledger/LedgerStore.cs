@@ -14,9 +14,15 @@ internal sealed record LedgerRecord(string Device, ulong Sequence, byte[] Digest
 /// <summary>Per-device summary for <c>ledger --dump</c>, computed from the stored records themselves.</summary>
 internal sealed record DeviceSummary(string Device, long Accepted, ulong Lowest, ulong Highest, IReadOnlyList<ulong> Gaps, IReadOnlyList<ulong> Duplicates, decimal Balance)
 {
+    /// <summary>The gap declarations the ledger accepted: ranges the device's chain skips by its own signed word.</summary>
+    public IReadOnlyList<LedgerGap> DeclaredGaps { get; init; } = [];
+
     /// <summary>Per month, the claimed and the recomputed figures.</summary>
     public IReadOnlyList<ClaimRow> Claims { get; init; } = [];
 }
+
+/// <summary>An accepted gap declaration: at <paramref name="Sequence"/>, seqs <paramref name="From"/>..<paramref name="To"/> skipped.</summary>
+internal sealed record LedgerGap(ulong Sequence, ulong From, ulong To, GapReason Reason);
 
 /// <summary>
 /// A device's claim for a month as the ledger judged it. <see cref="Status"/> is <c>accepted</c>, <c>rejected</c> or
@@ -80,7 +86,7 @@ internal sealed class LedgerStore : IDisposable
     /// <param name="accepted">Sequence numbers and digests of the accepted records.</param>
     /// <param name="timeMs">Block time.</param>
     /// <param name="content">The accepted records themselves, kept so that claims can be recomputed from them.</param>
-    public long AppendBlock(string txId, DeviceState newState, IReadOnlyList<(ulong Sequence, byte[] Digest)> accepted, long timeMs, Func<ulong, ReadingRecord?>? content = null)
+    public long AppendBlock(string txId, DeviceState newState, IReadOnlyList<(ulong Sequence, byte[] Digest)> accepted, long timeMs, Func<ulong, ChainRecord?>? content = null)
     {
         var height = Height + 1;
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -93,14 +99,26 @@ internal sealed class LedgerStore : IDisposable
         _db.BeginTrans();
         try
         {
-            _records.InsertBulk(accepted.Select(a => new BsonDocument
+            _records.InsertBulk(accepted.Select(a =>
             {
-                ["_id"] = RecordId(newState.Device, a.Sequence),
-                ["dev"] = newState.Device,
-                ["seq"] = (long)a.Sequence,
-                ["h"] = a.Digest,
-                ["b"] = height,
-                ["msg"] = content?.Invoke(a.Sequence) is { } record ? MessageJson(record) : BsonValue.Null,
+                var record = content?.Invoke(a.Sequence);
+                var doc = new BsonDocument
+                {
+                    ["_id"] = RecordId(newState.Device, a.Sequence),
+                    ["dev"] = newState.Device,
+                    ["seq"] = (long)a.Sequence,
+                    ["h"] = a.Digest,
+                    ["b"] = height,
+                    ["msg"] = record is null ? BsonValue.Null : MessageJson(record),
+                };
+                if (record is GapRecord gap)
+                {
+                    doc["k"] = "gap";
+                    doc["from"] = (long)gap.FromSequence;
+                    doc["to"] = (long)gap.ToSequence;
+                    doc["reason"] = (int)gap.Reason;
+                }
+                return doc;
             }), accepted.Count);
             _blocks.Insert(new BsonDocument
             {
@@ -132,7 +150,7 @@ internal sealed class LedgerStore : IDisposable
         var list = new List<ReadingRecord>();
         foreach (var doc in _records.Find(Query.Between("_id", RecordId(device, first), RecordId(device, last))))
         {
-            if (doc["msg"].IsString)
+            if (doc["msg"].IsString && !IsGap(doc))
             {
                 using var json = System.Text.Json.JsonDocument.Parse(doc["msg"].AsString);
                 list.Add(ReadingJson.ReadMessage(json.RootElement));
@@ -213,7 +231,9 @@ internal sealed class LedgerStore : IDisposable
         d["hash"].AsString,
         d["json"].AsString);
 
-    private static string MessageJson(ReadingRecord record)
+    private static bool IsGap(BsonDocument doc) => doc["k"] is { IsString: true } k && k.AsString == "gap";
+
+    private static string MessageJson(ChainRecord record)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
         using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
@@ -227,7 +247,11 @@ internal sealed class LedgerStore : IDisposable
         foreach (var dev in _devices.FindAll())
         {
             var device = dev["_id"].AsString;
-            var seqs = _records.Find(Query.EQ("dev", device)).Select(r => (ulong)r["seq"].AsInt64).OrderBy(s => s).ToList();
+            var docs = _records.Find(Query.EQ("dev", device)).ToList();
+            var seqs = docs.Select(r => (ulong)r["seq"].AsInt64).OrderBy(s => s).ToList();
+            var declared = docs.Where(IsGap)
+                .Select(d => new LedgerGap((ulong)d["seq"].AsInt64, (ulong)d["from"].AsInt64, (ulong)d["to"].AsInt64, (GapReason)d["reason"].AsInt32))
+                .OrderBy(g => g.Sequence).ToList();
             var gaps = new List<ulong>();
             var dups = new List<ulong>();
             for (var i = 1; i < seqs.Count; i++)
@@ -235,7 +259,16 @@ internal sealed class LedgerStore : IDisposable
                 if (seqs[i] == seqs[i - 1])
                     dups.Add(seqs[i]);
                 for (var missing = seqs[i - 1] + 1; missing < seqs[i] && gaps.Count < 1000; missing++)
+                {
+                    // Numbers a declaration skips are declared, not missing.
+                    var skipped = declared.FirstOrDefault(g => g.From <= missing && missing <= g.To);
+                    if (skipped is not null)
+                    {
+                        missing = skipped.To;
+                        continue;
+                    }
                     gaps.Add(missing);
+                }
             }
             if (seqs.Count > 0)
             {
@@ -245,6 +278,7 @@ internal sealed class LedgerStore : IDisposable
             result.Add(new DeviceSummary(device, seqs.Count, seqs.Count > 0 ? seqs[0] : 0, seqs.Count > 0 ? seqs[^1] : 0, gaps, dups, dev["bal"].AsDecimal)
             {
                 Claims = Claims(device),
+                DeclaredGaps = declared,
             });
         }
         return result;

@@ -1,5 +1,6 @@
 using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Agent.Storage;
+using EdgeMeter.Crypto.Records;
 using EdgeMeter.Protocols.Dlms;
 using EdgeMeter.Protocols.Modbus;
 
@@ -9,23 +10,43 @@ namespace EdgeMeter.Agent.Metering;
 /// The DLMS/COSEM meters: each keeps its association open between polls, reads its recorded quantities as registers
 /// (value and scaler_unit, the scaler read once per association), and sits behind its own circuit breaker, so a dead
 /// meter costs at most one timeout per cycle and nothing while its breaker is open. Meters are read in parallel;
-/// each owns its connection. HLS-GMAC invocation counters live in the data directory (<c>dlms-ID.ic</c>).
+/// each owns its connection. HLS-GMAC invocation counters live in the data directory (<c>dlms-ID.ic</c>). A meter
+/// with a load profile also has its captured rows read back at start and once a day (<see cref="DlmsProfileCatchUp"/>).
 /// </summary>
 internal sealed class DlmsMeters : IMeterSource, IAsyncDisposable
 {
     private readonly List<Meter> _meters;
 
     /// <param name="meters">The DLMS meters.</param>
-    /// <param name="dataDirectory">Where the HLS-GMAC counter files live.</param>
+    /// <param name="dataDirectory">Where the HLS-GMAC counter files and the load-profile marks live.</param>
     /// <param name="time">Clock for the breakers and reading times.</param>
     /// <param name="counters">The process's counter files (shared with the page's test read); not owned.</param>
-    public DlmsMeters(IReadOnlyList<MeterChannel> meters, string dataDirectory, TimeProvider time, DlmsCounterFiles counters) =>
-        _meters = [.. meters.Select(m => new Meter(m, dataDirectory, time, counters))];
+    /// <param name="storedReadBack">The newest read-back row of a meter id in the store's last commit; null: the load
+    /// profiles are not read back (the page's test read).</param>
+    public DlmsMeters(IReadOnlyList<MeterChannel> meters, string dataDirectory, TimeProvider time, DlmsCounterFiles counters, Func<string, DateTimeOffset?>? storedReadBack = null) =>
+        _meters = [.. meters.Select(m => new Meter(m, dataDirectory, time, counters, storedReadBack))];
 
     public async Task<IReadOnlyList<MeterRead>> ReadAllAsync(CancellationToken ct) =>
         await Task.WhenAll(_meters.Select(m => m.ReadAsync(ct))).ConfigureAwait(false);
 
     public IReadOnlyDictionary<string, ModbusDeviceStatus> Status => _meters.ToDictionary(m => m.Channel.Id, m => m.Status(), StringComparer.Ordinal);
+
+    public void Stored(IReadOnlyList<SignedReading> records)
+    {
+        foreach (var meter in _meters)
+        {
+            if (meter.CatchUp is not { } catchUp)
+                continue;
+            long newest = long.MinValue;
+            foreach (var r in records)
+            {
+                if (r.Reading is { Origin: RecordOrigin.MeterMemory } reading && reading.MeterTimeMs > newest && reading.MeterId == meter.Channel.Id)
+                    newest = reading.MeterTimeMs;
+            }
+            if (newest != long.MinValue)
+                catchUp.Stored(DateTimeOffset.FromUnixTimeMilliseconds(newest));
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -33,7 +54,7 @@ internal sealed class DlmsMeters : IMeterSource, IAsyncDisposable
             await meter.DisposeAsync().ConfigureAwait(false);
     }
 
-    private sealed class Meter(MeterChannel channel, string dataDirectory, TimeProvider time, DlmsCounterFiles counterFiles) : IAsyncDisposable
+    private sealed class Meter(MeterChannel channel, string dataDirectory, TimeProvider time, DlmsCounterFiles counterFiles, Func<string, DateTimeOffset?>? storedReadBack) : IAsyncDisposable
     {
         private readonly CircuitBreaker _breaker = new(3, TimeSpan.FromSeconds(30), time);
         private readonly Dictionary<string, (sbyte Scaler, DlmsUnit Unit)> _scalers = new(StringComparer.Ordinal);
@@ -44,6 +65,11 @@ internal sealed class DlmsMeters : IMeterSource, IAsyncDisposable
         private string? _lastError;
 
         public MeterChannel Channel => channel;
+
+        public DlmsProfileCatchUp? CatchUp { get; } = channel.Options.Dlms.LoadProfile is { } profile && storedReadBack is not null
+            ? new DlmsProfileCatchUp(channel, ObisCode.Parse(profile),
+                new DlmsProfileMark(Path.Combine(dataDirectory, $"dlms-{channel.Id}.profile"), storedReadBack(channel.Id)), time)
+            : null;
 
         public async Task<MeterRead> ReadAsync(CancellationToken ct)
         {
@@ -56,6 +82,19 @@ internal sealed class DlmsMeters : IMeterSource, IAsyncDisposable
             try
             {
                 _client ??= await ConnectAsync(ct).ConfigureAwait(false);
+                IReadOnlyList<ReadBackValue> readBack = [];
+                if (CatchUp is { Due: true } catchUp)
+                {
+                    try
+                    {
+                        readBack = await catchUp.ReadAsync(_client, ScalerOfAsync, ct).ConfigureAwait(false);
+                    }
+                    catch (DlmsException e)
+                    {
+                        // The meter refuses the profile: its live registers are still worth reading.
+                        catchUp.Failed(e.Message);
+                    }
+                }
                 var values = new List<QuantityReading>(channel.Recorded.Count);
                 foreach (string quantity in channel.Recorded.Order(StringComparer.Ordinal))
                 {
@@ -77,7 +116,7 @@ internal sealed class DlmsMeters : IMeterSource, IAsyncDisposable
                 _breaker.RecordSuccess();
                 _lastSuccess = time.GetUtcNow();
                 _lastError = null;
-                return new MeterRead(channel, _lastSuccess.Value, values, null);
+                return new MeterRead(channel, _lastSuccess.Value, values, null) { ReadBack = readBack };
             }
             catch (Exception e) when (e is DlmsException or TimeoutException or IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
             {
@@ -91,6 +130,14 @@ internal sealed class DlmsMeters : IMeterSource, IAsyncDisposable
                 await DropAsync().ConfigureAwait(false);
                 return new MeterRead(channel, time.GetUtcNow(), null, _lastError, e);
             }
+        }
+
+        private async Task<(sbyte Scaler, DlmsUnit Unit)> ScalerOfAsync(ObisCode register, CancellationToken ct)
+        {
+            _requests++;
+            var q = DlmsClient.ToQuantity(DlmsValue.FromSigned(DlmsDataType.Long64, 0),
+                await _client!.GetAsync(new CosemAttribute(3, register, 3), ct).ConfigureAwait(false));
+            return (q.Scaler, q.Unit);
         }
 
         private async Task<DlmsClient> ConnectAsync(CancellationToken ct)
@@ -160,9 +207,9 @@ internal sealed class DlmsMeters : IMeterSource, IAsyncDisposable
 /// <summary>Modbus buses and DLMS meters read as one source by the poller.</summary>
 internal sealed class MeterSources(ModbusBuses modbus, DlmsMeters dlms) : IMeterSource, IAsyncDisposable
 {
-    public MeterSources(IReadOnlyList<MeterChannel> meters, string dataDirectory, TimeProvider time, DlmsCounterFiles counters)
+    public MeterSources(IReadOnlyList<MeterChannel> meters, string dataDirectory, TimeProvider time, DlmsCounterFiles counters, Func<string, DateTimeOffset?>? storedReadBack = null)
         : this(new ModbusBuses([.. meters.Where(m => !DlmsMeterOptions.IsDlms(m.Options))], time),
-               new DlmsMeters([.. meters.Where(m => DlmsMeterOptions.IsDlms(m.Options))], dataDirectory, time, counters))
+               new DlmsMeters([.. meters.Where(m => DlmsMeterOptions.IsDlms(m.Options))], dataDirectory, time, counters, storedReadBack))
     {
     }
 
@@ -171,6 +218,8 @@ internal sealed class MeterSources(ModbusBuses modbus, DlmsMeters dlms) : IMeter
         var both = await Task.WhenAll(modbus.ReadAllAsync(ct), dlms.ReadAllAsync(ct)).ConfigureAwait(false);
         return [.. both[0], .. both[1]];
     }
+
+    public void Stored(IReadOnlyList<SignedReading> records) => dlms.Stored(records);
 
     public IReadOnlyDictionary<string, ModbusDeviceStatus> Status =>
         modbus.Status.Concat(dlms.Status).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);

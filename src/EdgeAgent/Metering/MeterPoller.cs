@@ -157,7 +157,28 @@ internal sealed partial class MeterPoller
             }
             if (_failures.Remove(meter.Id, out var failed))
                 LogBackOnline(meter.Id, failed);
-            _metrics.AddReadings(read.Values.Count);
+            _metrics.AddReadings(read.Values.Count + read.ReadBack.Count);
+            // Rows read back from the meter's memory come first: they are older than this cycle's live values.
+            foreach (var v in read.ReadBack)
+            {
+                drafts.Add(new ReadingRecord
+                {
+                    Device = "",
+                    Sequence = 0,
+                    PrevHash = ReadOnlyMemory<byte>.Empty,
+                    MeterId = meter.Id,
+                    Obis = v.Obis,
+                    Value = v.Mantissa,
+                    Scaler = v.Scaler,
+                    Unit = v.Unit,
+                    Source = meter.Source,
+                    Clean = meter.Clean,
+                    GatewayTimeMs = read.At.ToUnixTimeMilliseconds(),
+                    MeterTimeMs = v.MeterTime.ToUnixTimeMilliseconds(),
+                    TimeStatus = timeStatus,
+                    Origin = RecordOrigin.MeterMemory,
+                });
+            }
             foreach (var v in read.Values)
             {
                 if (!meter.Recorded.Contains(v.Quantity))
@@ -209,7 +230,10 @@ internal sealed partial class MeterPoller
         _metrics.AddSigned(signed.Count);
         _metrics.AddStored(signed.Count);
         if (signed.Count > 0)
+        {
+            _source.Stored(signed);
             Stored?.Invoke(signed);
+        }
         return signed;
     }
 

@@ -1,9 +1,14 @@
+using EdgeMeter.Crypto.Records;
 using EdgeMeter.Protocols.Modbus;
 
 namespace EdgeMeter.Agent.Metering;
 
 /// <summary>One meter's result in a poll cycle: values, or why there are none (and, where one was caught, the exception that said so).</summary>
-internal sealed record MeterRead(MeterChannel Meter, DateTimeOffset At, IReadOnlyList<QuantityReading>? Values, string? Error, Exception? Cause = null);
+internal sealed record MeterRead(MeterChannel Meter, DateTimeOffset At, IReadOnlyList<QuantityReading>? Values, string? Error, Exception? Cause = null)
+{
+    /// <summary>Values read back from the meter's memory (its load profile) in this cycle, oldest first.</summary>
+    public IReadOnlyList<ReadBackValue> ReadBack { get; init; } = [];
+}
 
 /// <summary>Where a poll cycle's readings come from.</summary>
 internal interface IMeterSource
@@ -12,6 +17,11 @@ internal interface IMeterSource
 
     /// <summary>Traffic and breaker state per meter id, for the status page.</summary>
     IReadOnlyDictionary<string, ModbusDeviceStatus> Status { get; }
+
+    /// <summary>The poller's commit put these records on the medium (a source that reads back history moves its mark).</summary>
+    void Stored(IReadOnlyList<SignedReading> records)
+    {
+    }
 }
 
 /// <summary>

@@ -12,24 +12,41 @@ namespace EdgeMeter.Agent.Storage;
 /// size. Mapped by hand: LiteDB's typed mapper is not used anywhere (it drops fields under AOT).
 /// </summary>
 /// <remarks>
-/// Record layout, big-endian, sequence implicit (first + index):
+/// Reading layout, big-endian, sequence implicit (first + index):
 /// meterId, obis, unit (each: u8 length, UTF-8) · value i64 · scaler i8 · source u8 · clean u8 · gatewayTime i64 ·
-/// meterTime i64 · timeStatus u8 · prevHash 32 · digest 32 · signature 65.
+/// meterTime i64 · timeStatus u8 · origin u8 · prevHash 32 · digest 32 · signature 65. Blocks written before the
+/// origin existed have no <c>v</c> member and no origin byte: their readings are live.
+/// A gap declaration is a block of its own, <c>{_id: its sequence, n: 1, k: "gap", dv, b}</c>, body
+/// fromSeq u64 · toSeq u64 · reason u8 · gatewayTime i64 · timeStatus u8 · prevHash 32 · digest 32 · signature 65.
 /// </remarks>
 internal static class RecordBlocks
 {
-    private const int FixedBytes = 8 + 1 + 1 + 1 + 8 + 8 + 1 + 32 + 32 + 65;
+    /// <summary>The reading layout with the origin byte (member <c>v</c>); absent: layout 1, without it.</summary>
+    private const int Layout = 2;
+
+    private const int FixedBytes = 8 + 1 + 1 + 1 + 8 + 8 + 1 + 1 + 32 + 32 + 65;
+    private const int FixedBytesV1 = FixedBytes - 1;
+    private const int GapBytes = 8 + 8 + 1 + 8 + 1 + 32 + 32 + 65;
 
     public static BsonDocument ToDocument(IReadOnlyList<SignedReading> records)
     {
+        if (records[0].Record is GapRecord)
+        {
+            if (records.Count != 1)
+                throw new ArgumentException("a gap declaration is stored as a block of its own", nameof(records));
+            return GapDocument(records[0]);
+        }
         var size = 0;
         foreach (var s in records)
-            size += 3 + Utf8Length(s.Record.MeterId) + Utf8Length(s.Record.Obis) + Utf8Length(s.Record.Unit) + FixedBytes;
+        {
+            var r = s.Reading ?? throw new ArgumentException("a gap declaration is stored as a block of its own", nameof(records));
+            size += 3 + Utf8Length(r.MeterId) + Utf8Length(r.Obis) + Utf8Length(r.Unit) + FixedBytes;
+        }
         var body = new byte[size];
         var span = body.AsSpan();
         foreach (var s in records)
         {
-            var r = s.Record;
+            var r = (ReadingRecord)s.Record;
             span = WriteString(span, r.MeterId);
             span = WriteString(span, r.Obis);
             span = WriteString(span, r.Unit);
@@ -40,19 +57,47 @@ internal static class RecordBlocks
             BinaryPrimitives.WriteInt64BigEndian(span[11..], r.GatewayTimeMs);
             BinaryPrimitives.WriteInt64BigEndian(span[19..], r.MeterTimeMs);
             span[27] = (byte)r.TimeStatus;
-            r.PrevHash.Span.CopyTo(span.Slice(28, 32));
-            s.Digest.Span.CopyTo(span.Slice(60, 32));
-            s.Signature.Span.CopyTo(span.Slice(92, 65));
+            span[28] = (byte)r.Origin;
+            r.PrevHash.Span.CopyTo(span.Slice(29, 32));
+            s.Digest.Span.CopyTo(span.Slice(61, 32));
+            s.Signature.Span.CopyTo(span.Slice(93, 65));
             span = span[FixedBytes..];
         }
         return new BsonDocument
         {
             ["_id"] = (long)records[0].Record.Sequence,
             ["n"] = records.Count,
+            ["v"] = Layout,
             ["dv"] = records[0].Record.Device,
             ["b"] = body,
         };
     }
+
+    private static BsonDocument GapDocument(SignedReading signed)
+    {
+        var g = (GapRecord)signed.Record;
+        var body = new byte[GapBytes];
+        var span = body.AsSpan();
+        BinaryPrimitives.WriteUInt64BigEndian(span, g.FromSequence);
+        BinaryPrimitives.WriteUInt64BigEndian(span[8..], g.ToSequence);
+        span[16] = (byte)g.Reason;
+        BinaryPrimitives.WriteInt64BigEndian(span[17..], g.GatewayTimeMs);
+        span[25] = (byte)g.TimeStatus;
+        g.PrevHash.Span.CopyTo(span.Slice(26, 32));
+        signed.Digest.Span.CopyTo(span.Slice(58, 32));
+        signed.Signature.Span.CopyTo(span.Slice(90, 65));
+        return new BsonDocument
+        {
+            ["_id"] = (long)g.Sequence,
+            ["n"] = 1,
+            ["k"] = "gap",
+            ["dv"] = g.Device,
+            ["b"] = body,
+        };
+    }
+
+    /// <summary>Whether the block is a gap declaration.</summary>
+    public static bool IsGap(BsonDocument block) => block["k"] is { IsString: true } k && k.AsString == "gap";
 
     public static ulong First(BsonDocument block) => (ulong)block["_id"].AsInt64;
 
@@ -65,21 +110,48 @@ internal static class RecordBlocks
         var count = block["n"].AsInt32;
         var device = block["dv"].AsString;
         var body = block["b"].AsBinary;
+        if (IsGap(block))
+        {
+            yield return ReadGap(body, device, first);
+            yield break;
+        }
+        var withOrigin = block["v"] is { IsInt32: true } v && v.AsInt32 >= Layout;
         var offset = 0;
         for (var i = 0; i < count; i++)
-            yield return Read(body, ref offset, device, first + (ulong)i);
+            yield return Read(body, ref offset, device, first + (ulong)i, withOrigin);
         if (offset != body.Length)
             throw new InvalidDataException($"record block {first}: {body.Length - offset} trailing bytes");
     }
 
-    private static SignedReading Read(byte[] body, ref int offset, string device, ulong sequence)
+    private static SignedReading ReadGap(byte[] body, string device, ulong sequence)
+    {
+        if (body.Length != GapBytes)
+            throw new InvalidDataException($"gap declaration {sequence}: {body.Length} bytes, not {GapBytes}");
+        var f = body.AsSpan();
+        var gap = new GapRecord
+        {
+            Device = device,
+            Sequence = sequence,
+            FromSequence = BinaryPrimitives.ReadUInt64BigEndian(f),
+            ToSequence = BinaryPrimitives.ReadUInt64BigEndian(f[8..]),
+            Reason = (GapReason)f[16],
+            GatewayTimeMs = BinaryPrimitives.ReadInt64BigEndian(f[17..]),
+            TimeStatus = (TimeStatus)f[25],
+            PrevHash = f.Slice(26, 32).ToArray(),
+        };
+        return new SignedReading(gap, f.Slice(58, 32).ToArray(), f.Slice(90, 65).ToArray());
+    }
+
+    private static SignedReading Read(byte[] body, ref int offset, string device, ulong sequence, bool withOrigin)
     {
         try
         {
             var meterId = ReadString(body, ref offset);
             var obis = ReadString(body, ref offset);
             var unit = ReadString(body, ref offset);
-            var f = body.AsSpan(offset, FixedBytes);
+            var fixedBytes = withOrigin ? FixedBytes : FixedBytesV1;
+            var f = body.AsSpan(offset, fixedBytes);
+            var o = withOrigin ? 1 : 0;
             var record = new ReadingRecord
             {
                 Device = device,
@@ -94,10 +166,11 @@ internal static class RecordBlocks
                 GatewayTimeMs = BinaryPrimitives.ReadInt64BigEndian(f[11..]),
                 MeterTimeMs = BinaryPrimitives.ReadInt64BigEndian(f[19..]),
                 TimeStatus = (TimeStatus)f[27],
-                PrevHash = f.Slice(28, 32).ToArray(),
+                Origin = withOrigin ? (RecordOrigin)f[28] : RecordOrigin.Live,
+                PrevHash = f.Slice(28 + o, 32).ToArray(),
             };
-            var signed = new SignedReading(record, f.Slice(60, 32).ToArray(), f.Slice(92, 65).ToArray());
-            offset += FixedBytes;
+            var signed = new SignedReading(record, f.Slice(60 + o, 32).ToArray(), f.Slice(92 + o, 65).ToArray());
+            offset += fixedBytes;
             return signed;
         }
         catch (ArgumentOutOfRangeException e)

@@ -218,6 +218,28 @@ internal sealed class RecordStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// The meter time of the newest record of <paramref name="meterId"/> with <paramref name="origin"/> in the last
+    /// commit (the last block); null when it holds none. A source that writes its own progress mark after the commit
+    /// uses this to catch up with a commit whose mark a power cut kept from the disk.
+    /// </summary>
+    public DateTimeOffset? NewestInLastCommit(string meterId, RecordOrigin origin)
+    {
+        lock (_gate)
+        {
+            var last = _records.Query().OrderByDescending("_id").Limit(1).FirstOrDefault();
+            if (last is null)
+                return null;
+            long newest = long.MinValue;
+            foreach (var r in RecordBlocks.FromDocument(last))
+            {
+                if (r.Reading is { } reading && reading.Origin == origin && reading.MeterId == meterId && reading.MeterTimeMs > newest)
+                    newest = reading.MeterTimeMs;
+            }
+            return newest == long.MinValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(newest);
+        }
+    }
+
     /// <summary>Records whose gateway time lies in [fromMs, toMs], in sequence order.</summary>
     public IEnumerable<SignedReading> ReadByTime(long fromMs, long toMs)
     {

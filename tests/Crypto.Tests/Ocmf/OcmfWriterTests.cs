@@ -53,6 +53,17 @@ public class OcmfWriterTests
     }
 
     [Fact]
+    public void A_reading_from_the_meters_memory_is_timed_by_the_meters_clock_as_informative()
+    {
+        var live = TestRecords.Reading(Context.GatewayId, 17, new byte[32]) with { GatewayTimeMs = 1_532_438_524_000, MeterTimeMs = 1_532_430_000_000 };
+        using var liveDoc = JsonDocument.Parse(OcmfWriter.Payload(live, Context));
+        Assert.Equal("2018-07-24T13:22:04,000+0000 S", liveDoc.RootElement.GetProperty("RD")[0].GetProperty("TM").GetString());
+
+        using var doc = JsonDocument.Parse(OcmfWriter.Payload(live with { Origin = RecordOrigin.MeterMemory }, Context));
+        Assert.Equal("2018-07-24T11:00:00,000+0000 I", doc.RootElement.GetProperty("RD")[0].GetProperty("TM").GetString());
+    }
+
+    [Fact]
     public void Old_key_signs_the_rotation_to_the_new_address()
     {
         using var oldKey = FileDeviceKey.FromSecret(TestRecords.Secret(0x31));

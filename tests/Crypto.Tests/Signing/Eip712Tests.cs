@@ -73,6 +73,7 @@ public class Eip712Tests
             TestRecords.Reading(key.Address, 7, prev),
             TestRecords.Reading(key.Address, ulong.MaxValue, new byte[32], value: long.MinValue) with { Scaler = sbyte.MinValue, MeterTimeMs = -5, MeterId = "Zähler ✓", Source = EnergySource.Other, Clean = false, TimeStatus = TimeStatus.Relative },
             TestRecords.Reading(key.Address, 1, new byte[32], value: long.MaxValue) with { Scaler = sbyte.MaxValue, GatewayTimeMs = long.MaxValue, MeterTimeMs = 0, Unit = "" },
+            TestRecords.Reading(key.Address, 8, prev) with { Origin = RecordOrigin.MeterMemory, MeterTimeMs = 1_767_220_000_000 },
         };
         foreach (var record in records)
         {
@@ -95,7 +96,7 @@ public class Eip712Tests
             baseRecord with { Obis = "1-0:2.8.0*255" }, baseRecord with { Value = 1 }, baseRecord with { Scaler = 0 },
             baseRecord with { Unit = "W" }, baseRecord with { Source = EnergySource.Wind }, baseRecord with { Clean = false },
             baseRecord with { GatewayTimeMs = 1 }, baseRecord with { MeterTimeMs = 1 }, baseRecord with { TimeStatus = TimeStatus.Informative },
-            baseRecord with { PrevHash = Enumerable.Repeat((byte)1, 32).ToArray() },
+            baseRecord with { PrevHash = Enumerable.Repeat((byte)1, 32).ToArray() }, baseRecord with { Origin = RecordOrigin.MeterMemory },
         };
         var digests = new HashSet<string>();
         var buffer = new byte[32];
@@ -109,6 +110,77 @@ public class Eip712Tests
             digests.Add(Convert.ToHexStringLower(buffer));
         }
         Assert.Equal(variants.Length + 2, digests.Count);
+    }
+
+    [Fact]
+    public void Type_strings_are_the_encode_type_of_the_fields_the_exports_declare()
+    {
+        Assert.Equal(
+            "Reading(address device,uint64 seq,string meterId,string obis,int256 value,int8 scaler,string unit,uint8 source,bool clean,uint64 gatewayTime,int64 meterTime,uint8 timeStatus,uint8 origin,bytes32 prev)",
+            ReadingTypedData.TypeString);
+        Assert.Equal(
+            "Gap(address device,uint64 seq,uint64 fromSeq,uint64 toSeq,uint8 reason,uint64 gatewayTime,uint8 timeStatus,bytes32 prev)",
+            GapTypedData.TypeString);
+        using var key = FileDeviceKey.FromSecret(TestRecords.Secret(0x12));
+        var domain = Eip712Domain.ForReadings(100);
+        foreach (var (record, typeString) in new (ChainRecord, string)[]
+                 {
+                     (TestRecords.Reading(key.Address, 1, new byte[32]), ReadingTypedData.TypeString),
+                     (TestRecords.Gap(key.Address, 1, 4, new byte[32]), GapTypedData.TypeString),
+                 })
+        {
+            using var doc = JsonDocument.Parse(ExportLine(new RecordSigner(key, domain).Sign(record), domain));
+            var primaryType = doc.RootElement.GetProperty("primaryType").GetString()!;
+            Assert.Equal(typeString, Eip712.EncodeType(primaryType, doc.RootElement.GetProperty("types")));
+        }
+    }
+
+    [Fact]
+    public void Gap_digest_equals_the_general_encoder_and_depends_on_every_field()
+    {
+        using var key = FileDeviceKey.FromSecret(TestRecords.Secret(0x13));
+        var domain = Eip712Domain.ForReadings(100);
+        var gap = TestRecords.Gap(key.Address, 81, 100, Keccak256.Hash("head"u8));
+        var variants = new ChainRecord[]
+        {
+            gap, gap with { Device = "0x" + new string('b', 40) }, gap with { FromSequence = 82 },
+            gap with { ToSequence = 101, Sequence = 102 }, gap with { Sequence = 102 }, gap with { Reason = GapReason.StoreLost },
+            gap with { GatewayTimeMs = 1 }, gap with { TimeStatus = TimeStatus.Relative }, gap with { PrevHash = new byte[32] },
+            gap with { FromSequence = ulong.MaxValue - 1, ToSequence = ulong.MaxValue - 1, Sequence = ulong.MaxValue, GatewayTimeMs = long.MaxValue },
+        };
+        var digests = new HashSet<string>();
+        foreach (var variant in variants)
+        {
+            var digest = new byte[32];
+            ReadingTypedData.Digest(domain, variant, digest);
+            digests.Add(Convert.ToHexStringLower(digest));
+            // The general encoder reads the export JSON: the hand-written encoding must say the same.
+            var signed = new SignedReading(variant, digest, new byte[65]);
+            using var doc = JsonDocument.Parse(ExportLine(signed, domain));
+            Assert.Equal("Gap", doc.RootElement.GetProperty("primaryType").GetString());
+            var general = new byte[32];
+            Eip712.HashTypedData(doc.RootElement, general);
+            Assert.Equal(digest, general);
+        }
+        Assert.Equal(variants.Length, digests.Count);
+
+        // A gap and a reading never share a digest even where their common fields agree: the type hashes differ.
+        var reading = new byte[32];
+        ReadingTypedData.Digest(domain, TestRecords.Reading(key.Address, 101, gap.PrevHash), reading);
+        Assert.DoesNotContain(Convert.ToHexStringLower(reading), digests);
+    }
+
+    [Fact]
+    public void Signer_refuses_a_malformed_gap_declaration()
+    {
+        using var key = FileDeviceKey.FromSecret(TestRecords.Secret(0x14));
+        var signer = new RecordSigner(key, Eip712Domain.ForReadings(1));
+        var good = TestRecords.Gap(key.Address, 5, 9, new byte[32]);
+        Assert.Equal(10UL, signer.Sign(good).Record.Sequence);
+        Assert.Contains("directly follow", Assert.Throws<ArgumentException>(() => signer.Sign(good with { Sequence = 11 })).Message, StringComparison.Ordinal);
+        Assert.Contains("empty", Assert.Throws<ArgumentException>(() => signer.Sign(good with { FromSequence = 10 })).Message, StringComparison.Ordinal);
+        Assert.Contains("seq 0", Assert.Throws<ArgumentException>(() => signer.Sign(good with { FromSequence = 0 })).Message, StringComparison.Ordinal);
+        Assert.Contains("reason", Assert.Throws<ArgumentException>(() => signer.Sign(good with { Reason = 0 })).Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -140,4 +140,78 @@ public class ChainVerifierTests
                 $"flip at byte {i} ('{(char)bytes[i]}' in line {seqOfLine}: ...{Encoding.UTF8.GetString(bytes.AsSpan(Math.Max(0, i - 30), Math.Min(40, bytes.Length - Math.Max(0, i - 30))))}...) reported as: {string.Join("; ", report.Findings)}");
         }
     }
+
+    // 1..3 readings, a gap declaring 4..6 skipped (at seq 7, linked to seq 3), then readings 8..9.
+    internal static List<SignedReading> ChainWithGap(IDeviceKey key, GapReason reason = GapReason.LedgerAhead)
+    {
+        var signer = new RecordSigner(key, Domain);
+        var chain = Chain(key, 3);
+        chain.Add(signer.Sign(TestRecords.Gap(key.Address, 4, 6, chain[^1].Digest, reason)));
+        for (ulong seq = 8; seq <= 9; seq++)
+            chain.Add(signer.Sign(TestRecords.Reading(key.Address, seq, chain[^1].Digest, value: 1000 + (long)seq)));
+        return chain;
+    }
+
+    [Fact]
+    public void Accepts_a_chain_with_a_gap_declaration_and_lists_the_declared_range()
+    {
+        using var key = FileDeviceKey.FromSecret(TestRecords.Secret(0x6b));
+        var report = VerifyLines(Lines(ChainWithGap(key, GapReason.StoreLost)), key.Address);
+        Assert.True(report.Ok, string.Join("; ", report.Findings));
+        Assert.Equal(6, report.RecordCount);
+        Assert.Equal(new DeviceRange(key.Address, 1, 9, 6), Assert.Single(report.Devices));
+        Assert.Equal(new DeclaredGap(key.Address, 7, 4, 6, GapReason.StoreLost, 4), Assert.Single(report.DeclaredGaps));
+    }
+
+    [Fact]
+    public void A_declaration_excuses_only_its_own_range()
+    {
+        using var key = FileDeviceKey.FromSecret(TestRecords.Secret(0x6c));
+        var lines = Lines(ChainWithGap(key));
+        lines.RemoveAt(2); // seq 3, before the declared 4..6: still missing
+
+        var report = VerifyLines(lines);
+        Assert.Equal([(FindingKind.Gap, 3UL)], report.Findings.Select(f => (f.Kind, f.Sequence)));
+    }
+
+    [Fact]
+    public void A_record_inside_a_declared_range_is_a_conflict()
+    {
+        using var key = FileDeviceKey.FromSecret(TestRecords.Secret(0x6d));
+        var chain = ChainWithGap(key);
+        // Seq 4 signed after all (what a store that reused numbers would produce), placed before the declaration.
+        chain.Insert(3, new RecordSigner(key, Domain).Sign(TestRecords.Reading(key.Address, 4, chain[2].Digest)));
+
+        var finding = Assert.Single(VerifyLines(Lines(chain)).Findings);
+        Assert.Equal((FindingKind.Conflict, 7UL), (finding.Kind, finding.Sequence));
+        Assert.Contains("4..6", finding.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_declaration_that_does_not_link_to_the_record_before_its_range_is_a_broken_chain()
+    {
+        using var key = FileDeviceKey.FromSecret(TestRecords.Secret(0x6e));
+        var chain = ChainWithGap(key);
+        var signer = new RecordSigner(key, Domain);
+        chain[3] = signer.Sign(TestRecords.Gap(key.Address, 4, 6, chain[1].Digest));
+        chain[4] = signer.Sign(chain[4].Record with { PrevHash = chain[3].Digest });
+        chain[5] = signer.Sign(chain[5].Record with { PrevHash = chain[4].Digest });
+
+        var finding = Assert.Single(VerifyLines(Lines(chain)).Findings);
+        Assert.Equal((FindingKind.BrokenChain, 7UL), (finding.Kind, finding.Sequence));
+        Assert.Contains("seq 3", finding.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_altered_declaration_does_not_excuse_its_range()
+    {
+        using var key = FileDeviceKey.FromSecret(TestRecords.Secret(0x6f));
+        var lines = Lines(ChainWithGap(key));
+        lines[3] = lines[3].Replace("\"fromSeq\":\"4\"", "\"fromSeq\":\"5\"", StringComparison.Ordinal);
+
+        var report = VerifyLines(lines);
+        Assert.Contains(report.Findings, f => (f.Kind, f.Sequence) == (FindingKind.Altered, 7UL));
+        Assert.Contains(report.Findings, f => (f.Kind, f.Sequence) == (FindingKind.Gap, 4UL));
+        Assert.Empty(report.DeclaredGaps);
+    }
 }

@@ -81,7 +81,7 @@ public sealed class ExportCommandTests
         using (var store = new RecordStore(dir.Path))
         {
             foreach (var r in store.Append(drafts, Records.Signer(dir.Path)))
-                gateway.Add(r.Record);
+                gateway.Add(r.Reading!);
         }
         var p = EdgeMeter.Economics.FactorJson.ParseParams(System.Text.Encoding.UTF8.GetBytes(EdgeMeter.Economics.FactorParams.DevelopmentDefaultsJson));
         var expected = gateway.BuildClaimThrough(Records.Signer(dir.Path).Key.Address, new EdgeMeter.Economics.FactorMonth(2026, 3), p, [], 0m,

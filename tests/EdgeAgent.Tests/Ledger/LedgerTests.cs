@@ -98,7 +98,7 @@ public sealed class LedgerTests
     {
         using var f = new Fixture();
         var records = f.Sign(6).ToList();
-        records[3] = records[3] with { Record = records[3].Record with { Value = records[3].Record.Value + 1 } };
+        records[3] = records[3] with { Record = records[3].Reading! with { Value = records[3].Reading!.Value + 1 } };
 
         var receipt = f.Ledger.HandleTransaction(f.Device, f.Tx(records)).Receipt;
 
@@ -139,7 +139,7 @@ public sealed class LedgerTests
         var records = f.Store.Append(drafts, f.Signer);
         var gateway = new IntervalAccumulator(15);
         foreach (var r in records)
-            gateway.Add(r.Record);
+            gateway.Add(r.Reading!);
         var p = FactorJson.ParseParams(System.Text.Encoding.UTF8.GetBytes(FactorParams.DevelopmentDefaultsJson));
         return (records, gateway.BuildClaimThrough(f.Device, March, p, [], 0m, new DateTimeOffset(2026, 4, 1, 0, 0, 0, TimeSpan.Zero)));
     }

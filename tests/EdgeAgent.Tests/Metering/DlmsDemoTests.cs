@@ -19,13 +19,13 @@ public sealed class DlmsDemoTests
         // The demo keeps the layout of `run`: the store sits in the data directory itself.
         using var store = new RecordStore(dir.Path);
         var confirmed = store.ReadRange(1, store.Head.ConfirmedThrough);
-        var byMeter = confirmed.GroupBy(r => r.Record.MeterId).ToDictionary(g => g.Key, g => g.ToList());
+        var byMeter = confirmed.GroupBy(r => r.Reading!.MeterId).ToDictionary(g => g.Key, g => g.ToList());
         Assert.Equal(["grid-dlms", "grid-sdm630", "pv-sdm120"], byMeter.Keys.Order(StringComparer.Ordinal));
         var dlms = byMeter["grid-dlms"];
-        Assert.Equal(["1-0:1.7.0*255", "1-0:1.8.0*255", "1-0:2.8.0*255"], dlms.Select(r => r.Record.Obis).Distinct().Order(StringComparer.Ordinal));
-        var energy = dlms.Where(r => r.Record.Obis == "1-0:1.8.0*255").ToList();
+        Assert.Equal(["1-0:1.7.0*255", "1-0:1.8.0*255", "1-0:2.8.0*255"], dlms.Select(r => r.Reading!.Obis).Distinct().Order(StringComparer.Ordinal));
+        var energy = dlms.Where(r => r.Reading!.Obis == "1-0:1.8.0*255").ToList();
         Assert.True(energy.Count >= 2, $"{energy.Count} energy readings");
-        Assert.All(energy, r => Assert.Equal("Wh", r.Record.Unit));
-        Assert.Equal(65, dlms.First(r => r.Record.Obis == "1-0:1.7.0*255").Signature.Length);
+        Assert.All(energy, r => Assert.Equal("Wh", r.Reading!.Unit));
+        Assert.Equal(65, dlms.First(r => r.Reading!.Obis == "1-0:1.7.0*255").Signature.Length);
     }
 }

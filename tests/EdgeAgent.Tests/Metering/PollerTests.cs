@@ -34,10 +34,10 @@ public sealed class PollerTests
 
         // Every cycle: the live meter's three default quantities, signed; the dead one never produces a record.
         Assert.All(perCycle, cycle => Assert.Equal(3, cycle.Count));
-        Assert.All(perCycle.SelectMany(c => c), r => Assert.Equal("live", r.Record.MeterId));
-        var energy = perCycle[0].Single(r => r.Record.Obis == "1-0:1.8.0*255").Record;
+        Assert.All(perCycle.SelectMany(c => c), r => Assert.Equal("live", r.Reading!.MeterId));
+        var energy = perCycle[0].Single(r => r.Reading!.Obis == "1-0:1.8.0*255").Reading!;
         Assert.Equal((1_234_000L, (sbyte)0, "Wh"), (energy.Value, energy.Scaler, energy.Unit));
-        var power = perCycle[0].Single(r => r.Record.Obis == "1-0:16.7.0*255").Record;
+        var power = perCycle[0].Single(r => r.Reading!.Obis == "1-0:16.7.0*255").Reading!;
         Assert.Equal((8125L, (sbyte)-1, "W"), (power.Value, power.Scaler, power.Unit));
         Assert.Equal(18UL, store.Head.Sequence);
 

@@ -45,7 +45,7 @@ public sealed class SetupAppliedTests
         await Until(() => agent.Metrics.Snapshot(0).Published > 0, stop.Token);
 
         Assert.Equal(["grid", "garage-wind"], agent.Current.Meters.Select(m => m.MeterId));
-        Assert.Contains(agent.Store.ReadRange(1, agent.Store.Head.Sequence, 10_000), r => r.Record.MeterId == "garage-wind" && r.Record.Source == EnergySource.Wind);
+        Assert.Contains(agent.Store.ReadRange(1, agent.Store.Head.Sequence, 10_000), r => r.Reading!.MeterId == "garage-wind" && r.Reading!.Source == EnergySource.Wind);
         Assert.Contains(logs.Lines, l => l.Contains("Meters changed by setup: now polling 2 meters", StringComparison.Ordinal));
         await stop.CancelAsync();
         await run;
@@ -78,7 +78,7 @@ public sealed class SetupAppliedTests
 
         Assert.True(saved.Ok, string.Join("; ", saved.Errors));
         await Until(() => agent.Current.Meters.Any(m => m.MeterId == "flat-dlms" && m.ActivePowerW == 4321m && m.Online), stop.Token);
-        var records = agent.Store.ReadRange(1, agent.Store.Head.Sequence, 10_000).Where(r => r.Record.MeterId == "flat-dlms").Select(r => r.Record).ToList();
+        var records = agent.Store.ReadRange(1, agent.Store.Head.Sequence, 10_000).Select(r => r.Reading).OfType<ReadingRecord>().Where(r => r.MeterId == "flat-dlms").ToList();
         Assert.Contains(records, r => r.Obis == "1-0:1.7.0*255" && r.Value == 43210 && r.Scaler == -1 && r.Unit == "W" && r.Source == EnergySource.Chp);
         await stop.CancelAsync();
         await run;

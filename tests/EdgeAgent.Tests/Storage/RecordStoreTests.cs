@@ -65,8 +65,8 @@ public sealed class RecordStoreTests
             Assert.Equal(signed[i].Digest.ToArray(), back[i].Digest.ToArray());
             Assert.Equal(signed[i].Signature.ToArray(), back[i].Signature.ToArray());
         }
-        Assert.Equal(1_780_000_000_000 - 1500, back[0].Record.MeterTimeMs);
-        Assert.Equal(0, back[1].Record.MeterTimeMs);
+        Assert.Equal(1_780_000_000_000 - 1500, back[0].Reading!.MeterTimeMs);
+        Assert.Equal(0, back[1].Reading!.MeterTimeMs);
     }
 
     [Fact]
@@ -122,5 +122,45 @@ public sealed class RecordStoreTests
 
         using var reopened = new RecordStore(dir.Path);
         Assert.Equal((11UL, 7UL), (reopened.Head.Sequence, reopened.Head.ConfirmedThrough));
+    }
+
+    [Fact]
+    public void The_origin_is_stored_and_blocks_written_before_it_read_as_live()
+    {
+        using var dir = new TempDir();
+        var signer = Records.Signer(dir.Path);
+        EdgeMeter.Crypto.Records.SignedReading old;
+        using (var store = new RecordStore(dir.Path))
+        {
+            old = store.Append(Records.Drafts(1), signer)[0];
+            var drafts = Records.Drafts(2, firstValue: 2000).Select(d => d with { Origin = EdgeMeter.Crypto.Records.RecordOrigin.MeterMemory }).ToList();
+            store.Append(drafts, signer);
+        }
+        // Rewrite block 1 as a store of the previous layout wrote it: no "v" member, no origin byte.
+        using (var db = new LiteDB.LiteDatabase(new LiteDB.ConnectionString { Filename = Path.Combine(dir.Path, RecordStore.FileName), Connection = LiteDB.ConnectionType.Direct }))
+        {
+            var blocks = db.GetCollection("blocks");
+            var block = blocks.FindById(1L);
+            Assert.Equal(2, block["v"].AsInt32);
+            var body = block["b"].AsBinary.ToList();
+            var r = old.Reading!;
+            var originAt = 3 + r.MeterId.Length + r.Obis.Length + r.Unit.Length + 28;
+            Assert.Equal(0, body[originAt]);
+            body.RemoveAt(originAt);
+            block["b"] = body.ToArray();
+            block.Remove("v");
+            blocks.Update(block);
+        }
+
+        using var reopened = new RecordStore(dir.Path);
+        var back = reopened.ReadRange(1, 3);
+        Assert.Equal([EdgeMeter.Crypto.Records.RecordOrigin.Live, EdgeMeter.Crypto.Records.RecordOrigin.MeterMemory, EdgeMeter.Crypto.Records.RecordOrigin.MeterMemory],
+            back.Select(b => b.Reading!.Origin));
+        Assert.Equal(old.Reading! with { PrevHash = default }, back[0].Reading! with { PrevHash = default });
+        Assert.Equal(old.Signature.ToArray(), back[0].Signature.ToArray());
+        var digest = new byte[32];
+        ReadingTypedData.Digest(signer.Domain, back[1].Record, digest);
+        Assert.Equal(digest, back[1].Digest.ToArray());
+        Assert.True(back[1].Record.PrevHash.Span.SequenceEqual(back[0].Digest.Span));
     }
 }

@@ -91,6 +91,57 @@ public sealed class EthersInteropTests : IDisposable
         await AssertVerifyFails([lines[0], lines[2], lines[1], .. lines[3..]], "seq 2: Reorder");
     }
 
+    [Fact]
+    public async Task Ethers_verifies_a_gap_declaration_and_a_reading_from_the_meters_memory_and_verify_names_the_declared_range()
+    {
+        using var key = FileDeviceKey.LoadOrCreate(Path.Combine(_dir, "device.key"));
+        var signer = new RecordSigner(key, Domain);
+        var export = Path.Combine(_dir, "gap.jsonl");
+        var chain = new List<SignedReading>();
+        ReadingRecord Reading(ulong seq, RecordOrigin origin) => new()
+        {
+            Device = key.Address, Sequence = seq, MeterId = "DLMS-1", Obis = "1-0:1.8.0*255", Value = 5000 + (long)seq, Scaler = 0,
+            Unit = "Wh", Source = EnergySource.GridImport, Clean = false, GatewayTimeMs = 1_767_225_600_000 + (long)seq * 1000,
+            MeterTimeMs = origin == RecordOrigin.MeterMemory ? 1_767_220_000_000 : 0, TimeStatus = TimeStatus.Synchronised,
+            Origin = origin, PrevHash = chain.Count == 0 ? new byte[32] : chain[^1].Digest,
+        };
+        chain.Add(signer.Sign(Reading(1, RecordOrigin.Live)));
+        chain.Add(signer.Sign(Reading(2, RecordOrigin.MeterMemory)));
+        chain.Add(signer.Sign(new GapRecord
+        {
+            Device = key.Address, Sequence = 5, FromSequence = 3, ToSequence = 4, Reason = GapReason.LedgerAhead,
+            GatewayTimeMs = 1_767_225_610_000, TimeStatus = TimeStatus.Synchronised, PrevHash = chain[^1].Digest,
+        }));
+        chain.Add(signer.Sign(Reading(6, RecordOrigin.Live)));
+        using (var stream = File.Create(export))
+        {
+            foreach (var signed in chain)
+            {
+                using (var writer = new Utf8JsonWriter(stream))
+                    ReadingJson.WriteExport(writer, signed, Domain);
+                stream.WriteByte((byte)'\n');
+            }
+        }
+
+        var lines = await RunNodeAsync("verify-typed.mjs", [export]);
+        Assert.Equal(["1", "2", "5", "6"], lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("seq").GetString()));
+        for (int i = 0; i < chain.Count; i++)
+        {
+            using var result = JsonDocument.Parse(lines[i]);
+            Assert.Equal(key.Address, result.RootElement.GetProperty("recovered").GetString());
+            Assert.Equal("0x" + Convert.ToHexStringLower(chain[i].Digest.Span), result.RootElement.GetProperty("digest").GetString());
+        }
+
+        var verify = await ProcessRunner.RunEdgemeterAsync("verify", export, "--signer", key.Address);
+        Assert.True(verify.ExitCode == 0, verify.Stdout + verify.Stderr);
+        Assert.Contains($"device {key.Address}: seqs 3..4 declared skipped at seq 5 (ledger-ahead)", verify.Stdout, StringComparison.Ordinal);
+        Assert.Contains("OK: 4 records verified", verify.Stdout, StringComparison.Ordinal);
+
+        // Without the declaration, 3..5 are missing.
+        var withoutGap = File.ReadAllLines(export).Where((_, i) => i != 2).ToArray();
+        await AssertVerifyFails(withoutGap, "seq 3: Gap");
+    }
+
     private async Task AssertVerifyFails(string[] lines, string expected)
     {
         var path = Path.Combine(_dir, "tampered.jsonl");
