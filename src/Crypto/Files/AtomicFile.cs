@@ -54,6 +54,33 @@ public static partial class AtomicFile
         return true;
     }
 
+    /// <summary>Read, write and search for the owner only: the mode of the gateway's data directories.</summary>
+    public const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>
+    /// Creates <paramref name="path"/> and any missing parents (with <paramref name="mode"/>), each new directory made
+    /// durable by an fsync of its parent. A new directory's name is a change to its parent like a new file's: without
+    /// that sync a power cut can take the directory away with everything synced inside it (for the data directory:
+    /// the key, so a new device identity, and every stored record). Does nothing to a directory that exists.
+    /// </summary>
+    /// <exception cref="IOException">A directory cannot be created or its parent cannot be synced.</exception>
+    public static void CreateDirectory(string path, UnixFileMode mode = OwnerOnlyDirectory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+            return;
+        var parent = Path.GetDirectoryName(full);
+        if (parent is not null)
+            CreateDirectory(parent, mode);
+        if (OperatingSystem.IsWindows())
+            Directory.CreateDirectory(full);
+        else
+            Directory.CreateDirectory(full, mode);
+        if (parent is not null)
+            SyncDirectory(parent);
+    }
+
     /// <summary>fsync on a directory, so that a rename or a new file in it survives a power cut.</summary>
     /// <exception cref="IOException">The directory cannot be opened or synced.</exception>
     public static void SyncDirectory(string directory)

@@ -1,3 +1,5 @@
+using EdgeMeter.Crypto.Files;
+
 namespace EdgeMeter.Agent.Storage;
 
 /// <summary>
@@ -25,9 +27,15 @@ internal sealed class CommitFence : Stream
     /// <param name="inner">The file (owned: disposed with this stream).</param>
     public CommitFence(Stream inner) => _inner = inner;
 
-    /// <summary>Opens <paramref name="path"/> for LiteDB: read-write, created if missing, shared with read-only readers.</summary>
-    public static CommitFence OpenFile(string path) =>
-        new(new FileStream(path, new FileStreamOptions
+    /// <summary>
+    /// Opens <paramref name="path"/> for LiteDB: read-write, created if missing, shared with read-only readers; then
+    /// syncs its directory, so that the file's name is on the medium before any commit into it counts as durable (a
+    /// commit's fsync covers the file's data, not its name). Every time, not only on creation: a process killed
+    /// between creating the file and that sync leaves a file whose name a later power cut could still take.
+    /// </summary>
+    public static CommitFence OpenFile(string path)
+    {
+        var stream = new FileStream(path, new FileStreamOptions
         {
             Mode = FileMode.OpenOrCreate,
             Access = FileAccess.ReadWrite,
@@ -35,7 +43,18 @@ internal sealed class CommitFence : Stream
             Options = FileOptions.RandomAccess,
             BufferSize = 0,
             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }));
+        });
+        try
+        {
+            AtomicFile.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+        return new CommitFence(stream);
+    }
 
     /// <summary>Commits whose last page was synced.</summary>
     public long ConfirmsSynced
