@@ -39,6 +39,7 @@ public sealed class RealPowerCutTests(ITestOutputHelper output)
         var config = Path.Combine(root, "edgemeter.json");
         var random = new Random();
         var ackedBeforeCut = new List<ulong>();
+        var droppedPerCut = new List<long>();
         var agentLog = new System.Text.StringBuilder();
         var meter = RunConfig.StartSdm630(7);
         var meterRunning = true;
@@ -61,8 +62,32 @@ public sealed class RealPowerCutTests(ITestOutputHelper output)
                 await Until(() => Wire.Parse(spy.Output).Receipts > before || agent.HasExited, $"round {round}: a new receipt", () => agent.Output + spy.Output);
                 Assert.False(agent.HasExited, agent.Output);
                 await Task.Delay(random.Next(1500, 6000));
-                await agent.KillHardAsync();
-                await fs.CutAsync();
+                if (round % 2 == 0)
+                {
+                    // The cut falls inside a commit: the store's log written, its fsync under way and never finished.
+                    await fs.HoldNextSyncAsync(RecordStore.LogFileName);
+                    await fs.WaitHeldAsync(TimeSpan.FromSeconds(30));
+                    // SIGKILL: every thread dies at once but the one inside the held fsync, which the kernel lets
+                    // finish only when the file system answers. Once it is the last one left, nothing of the agent
+                    // can run any more: cut, answer the sync with EIO, and the process is gone.
+                    try
+                    {
+                        await Processes.RunAsync("kill", ["-KILL", agent.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+                        await Until(() => LiveThreads(agent.Id) <= 1, "the killed agent's other threads to end", () => agent.Output);
+                    }
+                    finally
+                    {
+                        await fs.CutHeldAsync(); // also on failure: the held thread keeps the process (and its disposal) alive
+                    }
+                    await agent.KillHardAsync();
+                }
+                else
+                {
+                    // The cut falls wherever the kill left the agent, between two file system operations.
+                    await agent.KillHardAsync();
+                    await fs.CutAsync();
+                }
+                droppedPerCut.Add((await fs.CountersAsync())["dropped"] - droppedPerCut.Sum());
                 agentLog.AppendLine(CultureInfo.InvariantCulture, $"--- life {round}\n{agent.Output}");
                 // Receipts still on their way belong to records sent before the cut: they count as acknowledged too.
                 await Task.Delay(1000);
@@ -96,7 +121,7 @@ public sealed class RealPowerCutTests(ITestOutputHelper output)
         Assert.Equal(0, await ledger.StopAsync(TimeSpan.FromSeconds(20)));
         var seen = Wire.Parse(spy.Output);
         var counters = await fs.CountersAsync();
-        output.WriteLine($"acknowledged before each cut: {string.Join(", ", ackedBeforeCut)}; final {seen.Acknowledged}; {seen.Transactions} transactions, {seen.Rejected.Count} rejected; cutfs {string.Join(", ", counters.Select(c => $"{c.Key} {c.Value}"))}");
+        output.WriteLine($"acknowledged before each cut: {string.Join(", ", ackedBeforeCut)}; final {seen.Acknowledged}; {seen.Transactions} transactions, {seen.Rejected.Count} rejected; cutfs {string.Join(", ", counters.Select(c => $"{c.Key} {c.Value}"))}; files and directories with unsynced changes dropped at each cut: {string.Join(", ", droppedPerCut)}");
 
         // The ledger: one device, one chain from 1, no gap, no duplicate, every link and digest holding.
         using var ledgerStore = new LedgerStore(ledgerData);
@@ -139,6 +164,26 @@ public sealed class RealPowerCutTests(ITestOutputHelper output)
 
     /// <summary>The JIT build of <c>edgemeter</c> beside the tests (the AOT binary runs the same store and uplink code).</summary>
     private static string Cli => Path.Combine(AppContext.BaseDirectory, "edgemeter.dll");
+
+    /// <summary>Threads of <paramref name="pid"/> that are not dead yet (a killed group leader stays as a zombie until the last one ends).</summary>
+    private static int LiveThreads(int pid)
+    {
+        var live = 0;
+        try
+        {
+            foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                if (stat[stat.LastIndexOf(')') + 2] is not ('Z' or 'X'))
+                    live++;
+            }
+        }
+        catch (IOException)
+        {
+            // The process or one of its threads went away while we looked.
+        }
+        return live;
+    }
 
     private static byte[] Digest(ReadingRecord record)
     {

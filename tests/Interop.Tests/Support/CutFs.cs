@@ -35,7 +35,16 @@ internal sealed class CutFs : IAsyncDisposable
         var binary = await Binary.Value;
         var backing = Directory.CreateDirectory(Path.Combine(dir, "medium")).FullName;
         var mount = Directory.CreateDirectory(Path.Combine(dir, "mnt")).FullName;
-        var process = Processes.Start(binary, [backing, mount, seed.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var info = new ProcessStartInfo(binary)
+        {
+            RedirectStandardInput = true, // the "cut" for a held sync
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { backing, mount, seed.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            info.ArgumentList.Add(arg);
+        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start " + binary);
         var fs = new CutFs(process, backing, mount);
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         string? line;
@@ -58,7 +67,41 @@ internal sealed class CutFs : IAsyncDisposable
     /// <summary>The power cut: afterwards the mount shows only what was synced (and maybe part of the last write).</summary>
     public async Task CutAsync() => await File.WriteAllTextAsync(Path.Combine(Mount, ".cutfs"), "cut");
 
-    /// <summary>The counters: cuts, file syncs, directory syncs, torn writes that left a part behind.</summary>
+    /// <summary>
+    /// Arms a cut in the middle of a sync: the next fsync of a file named <paramref name="name"/> never completes;
+    /// the file system waits (<see cref="WaitHeldAsync"/>) until <see cref="CutHeldAsync"/>.
+    /// </summary>
+    public async Task HoldNextSyncAsync(string name) => await File.WriteAllTextAsync(Path.Combine(Mount, ".cutfs"), "hold " + name);
+
+    /// <summary>Waits until the armed sync is under way (and held).</summary>
+    /// <exception cref="TimeoutException">No such sync within <paramref name="timeout"/>.</exception>
+    public async Task WaitHeldAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            while (await _process.StandardOutput.ReadLineAsync(cts.Token) is { } line)
+            {
+                if (line == "HELD")
+                    return;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        throw new TimeoutException($"no sync was held within {timeout.TotalSeconds} s");
+    }
+
+    /// <summary>The power cut while the held sync is under way: that sync never happens. Returns once the cut is done.</summary>
+    public async Task CutHeldAsync()
+    {
+        await _process.StandardInput.WriteLineAsync("cut");
+        await _process.StandardInput.FlushAsync();
+        // The control file is answered only after the held sync's handler has cut and returned.
+        await CountersAsync();
+    }
+
+    /// <summary>The counters: cuts, file syncs, directory syncs, torn writes that left a part behind, files and directories a cut dropped changes of.</summary>
     public async Task<IReadOnlyDictionary<string, long>> CountersAsync()
     {
         var words = (await File.ReadAllTextAsync(Path.Combine(Mount, ".cutfs"))).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
