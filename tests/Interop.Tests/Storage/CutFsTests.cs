@@ -21,7 +21,9 @@ public sealed class CutFsTests
 
         Assert.Equal("first", await File.ReadAllTextAsync(file));
         Assert.Equal("first", await File.ReadAllTextAsync(Path.Combine(fs.Backing, "f")));
-        Assert.Equal(1, (await fs.CountersAsync())["cuts"]);
+        var counters = await fs.CountersAsync();
+        Assert.Equal(1, counters["cuts"]);
+        Assert.Equal(3, counters["dropped"]); // f's new data, scratch's data, scratch's name in the root
     }
 
     [Fact]
@@ -38,6 +40,29 @@ public sealed class CutFsTests
 
         Assert.Equal("second, synced", await File.ReadAllTextAsync(file));
         Assert.Equal("second, synced", await File.ReadAllTextAsync(Path.Combine(fs.Backing, "f")));
+    }
+
+    [Fact]
+    public async Task A_sync_under_way_at_the_cut_never_happens_and_its_caller_gets_an_error()
+    {
+        await using var fs = await CutFs.MountAsync(Temp());
+        var file = Path.Combine(fs.Mount, "edgemeter-log.db");
+        WriteSynced(file, "committed");
+        AtomicFile.SyncDirectory(fs.Mount);
+        await using var stream = new FileStream(file, FileMode.Open, FileAccess.Write);
+        stream.Write(Encoding.ASCII.GetBytes("the next commit"));
+        stream.Flush(); // to the file system, not to the medium
+        WriteUnsyncedElsewhere(fs);
+
+        await fs.HoldNextSyncAsync("edgemeter-log.db");
+        // AtomicFile.Sync, not FileStream.Flush(true): .NET's Flush(true) returns normally when fsync fails.
+        var sync = Task.Run(() => AtomicFile.Sync(stream));
+        await fs.WaitHeldAsync(TimeSpan.FromSeconds(10));
+        Assert.False(sync.IsCompleted);
+        await fs.CutHeldAsync();
+
+        await Assert.ThrowsAsync<IOException>(() => sync);
+        Assert.Equal("committed", await File.ReadAllTextAsync(file));
     }
 
     [Fact]
