@@ -9,12 +9,13 @@ using Xunit.Abstractions;
 namespace EdgeMeter.Interop.Tests.Agent;
 
 /// <summary>
-/// Power cuts with real processes: <c>edgemeter run</c> with its data directory on cutfs (a FUSE file system that
+/// Power cuts with real processes: <c>edgemeter run</c> (the Native AOT binary, as the other agent process tests) with its data directory on cutfs (a FUSE file system that
 /// forgets what was not synced), a meter on loopback, mosquitto and <c>edgemeter ledger</c>. Three times the agent
 /// is killed (SIGKILL) and the file system cut right after, with no sync in between, then the agent starts again on
 /// what the medium kept.
 /// </summary>
-public sealed class RealPowerCutTests(ITestOutputHelper output)
+[Collection(AotCollection.Name)]
+public sealed class RealPowerCutTests(AotBinaryFixture aot, ITestOutputHelper output)
 {
     private const ulong ChainId = 31337;
     private const int Cuts = 3;
@@ -29,7 +30,7 @@ public sealed class RealPowerCutTests(ITestOutputHelper output)
         await using var broker = await Mosquitto.StartAsync(Path.Combine(root, "broker"));
         var ledgerData = Path.Combine(root, "ledger");
         var ledgerAddress = LedgerKey.Address(ledgerData);
-        await using var ledger = new Background("dotnet", [Cli, "ledger", .. broker.TlsArgs, "--data", ledgerData]);
+        await using var ledger = new Background(aot.Binary, ["ledger", .. broker.TlsArgs, "--data", ledgerData]);
         await Until(() => ledger.Output.Contains("Ledger connected", StringComparison.Ordinal), "the ledger to connect", () => ledger.Output);
         // What crosses the broker: every transaction the gateway sends and every receipt the ledger gives.
         await using var spy = new Background("mosquitto_sub", ["-h", "127.0.0.1", "-p", broker.PlainPort.ToString(CultureInfo.InvariantCulture),
@@ -57,7 +58,7 @@ public sealed class RealPowerCutTests(ITestOutputHelper output)
             for (var round = 0; round < Cuts; round++)
             {
                 var before = Wire.Parse(spy.Output).Receipts;
-                await using var agent = new Background("dotnet", [Cli, "run", "--config", config]);
+                await using var agent = new Background(aot.Binary, ["run", "--config", config]);
                 // Runs until the ledger acknowledged something new in this life, then a little longer, so the cut falls anywhere.
                 await Until(() => Wire.Parse(spy.Output).Receipts > before || agent.HasExited, $"round {round}: a new receipt", () => agent.Output + spy.Output);
                 Assert.False(agent.HasExited, agent.Output);
@@ -96,7 +97,7 @@ public sealed class RealPowerCutTests(ITestOutputHelper output)
 
             // Power stays on: the meter stops, the agent sends what it has and stops in order once the ledger holds it all.
             var receiptsBefore = Wire.Parse(spy.Output).Receipts;
-            await using (var agent = new Background("dotnet", [Cli, "run", "--config", config]))
+            await using (var agent = new Background(aot.Binary, ["run", "--config", config]))
             {
                 await Until(() => Wire.Parse(spy.Output).Receipts > receiptsBefore || agent.HasExited, "the last life: a new receipt", () => agent.Output);
                 await meter.DisposeAsync();
@@ -161,9 +162,6 @@ public sealed class RealPowerCutTests(ITestOutputHelper output)
         for (var i = 0; i < digests.Count; i++)
             Assert.Equal(Convert.ToHexString(digests[i]), Assert.Single(seen.Sent[(ulong)i + 1]));
     }
-
-    /// <summary>The JIT build of <c>edgemeter</c> beside the tests (the AOT binary runs the same store and uplink code).</summary>
-    private static string Cli => Path.Combine(AppContext.BaseDirectory, "edgemeter.dll");
 
     /// <summary>Threads of <paramref name="pid"/> that are not dead yet (a killed group leader stays as a zombie until the last one ends).</summary>
     private static int LiveThreads(int pid)
