@@ -17,7 +17,7 @@ public interface IFileMedium
     /// <summary>The file's permission bits.</summary>
     UnixFileMode GetUnixFileMode(string path);
 
-    /// <summary>Creates <paramref name="path"/> and its parents, with <paramref name="mode"/> for new ones.</summary>
+    /// <summary>Creates <paramref name="path"/> and its parents, with <paramref name="mode"/> for new ones, durably (<see cref="AtomicFile.CreateDirectory"/>).</summary>
     void CreateDirectory(string path, UnixFileMode mode);
 
     /// <summary>The semantics of <see cref="AtomicFile.Write"/>: durable when it returns.</summary>
@@ -44,15 +44,7 @@ public sealed class OsFileMedium : IFileMedium
     public UnixFileMode GetUnixFileMode(string path) => OperatingSystem.IsWindows() ? AtomicFile.OwnerOnly : File.GetUnixFileMode(path);
 
     /// <inheritdoc />
-    public void CreateDirectory(string path, UnixFileMode mode)
-    {
-        if (Directory.Exists(path))
-            return;
-        if (OperatingSystem.IsWindows())
-            Directory.CreateDirectory(path);
-        else
-            Directory.CreateDirectory(path, mode);
-    }
+    public void CreateDirectory(string path, UnixFileMode mode) => AtomicFile.CreateDirectory(path, mode);
 
     /// <inheritdoc />
     public bool WriteAtomic(string path, ReadOnlySpan<byte> content, UnixFileMode mode, bool overwrite) =>

@@ -48,7 +48,7 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
     public async Task<DemoResult> RunAsync(CancellationToken ct)
     {
         var dataDir = settings.DataDirectory ?? Path.Combine(Path.GetTempPath(), "edgemeter-demo-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(dataDir);
+        AtomicFile.CreateDirectory(dataDir);
         dataDir = Path.GetFullPath(dataDir);
 
         await using var meters = new SimulatedMeters();

@@ -9,6 +9,7 @@ using EdgeMeter.Agent.Storage;
 using EdgeMeter.Agent.Sync;
 using EdgeMeter.Agent.Time;
 using EdgeMeter.Agent.Web;
+using EdgeMeter.Crypto.Files;
 using EdgeMeter.Crypto.Keys;
 using EdgeMeter.Crypto.Records;
 using EdgeMeter.Crypto.Signing;
@@ -54,8 +55,9 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         _time = clocks.Time;
         Rtc = clocks.Rtc;
 
-        // The key lives here: owner only, whoever created the folder (systemd's StateDirectoryMode says the same).
-        Directory.CreateDirectory(options.DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // The key lives here: owner only, whoever created the folder (systemd's StateDirectoryMode says the same). A
+        // folder made here is synced into its parent: a cut must not take it away with the key and the records in it.
+        AtomicFile.CreateDirectory(options.DataDirectory, AtomicFile.OwnerOnlyDirectory);
         Key = FileDeviceKey.LoadOrCreate(Path.Combine(options.DataDirectory, KeyFileName));
         Signer = new RecordSigner(Key, Eip712Domain.ForReadings(options.ChainId));
         Store = new RecordStore(options.DataDirectory);

@@ -48,7 +48,7 @@ internal sealed partial class FilePairingService : IPairingService
             throw new ArgumentException("pairing options: MaxAttempts must be >= 1 and CodeLifetime positive", nameof(options));
         }
 
-        Directory.CreateDirectory(dataDirectory);
+        AtomicFile.CreateDirectory(dataDirectory);
         _path = Path.Combine(dataDirectory, FileName);
         _lockoutPath = Path.Combine(dataDirectory, LockoutFileName);
         _status = Load();

@@ -354,7 +354,7 @@ internal sealed partial class SetupService : ISetupService
         }
 
         var directory = Path.Combine(Current.DataDirectory, "uplink");
-        Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        AtomicFile.CreateDirectory(directory, AtomicFile.OwnerOnlyDirectory);
         var caPath = Path.Combine(directory, "ca.pem");
         var certPath = Path.Combine(directory, "client.pem");
         var keyPath = Path.Combine(directory, "client.key");

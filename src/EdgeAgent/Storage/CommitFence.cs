@@ -1,3 +1,5 @@
+using EdgeMeter.Crypto.Files;
+
 namespace EdgeMeter.Agent.Storage;
 
 /// <summary>
@@ -9,7 +11,9 @@ namespace EdgeMeter.Agent.Storage;
 /// The last page a commit writes to the log carries LiteDB's "confirmed" flag (page header byte 18, a pinned format
 /// of 5.0.x; the power-cut tests fail if it moves). This stream counts those pages as they are written and as they
 /// are synced; LiteDB's flush of a stream that is not a <see cref="FileStream"/> is <see cref="Flush()"/>, which is
-/// made an fsync here (<c>FileStream.Flush(true)</c>). The data file goes through the same class, for that fsync.
+/// made an fsync here (<see cref="AtomicFile.Sync"/>, which unlike <c>FileStream.Flush(true)</c> reports a failed fsync). The
+/// data file goes through the same class, for that fsync. A failed sync fails every commit waiting for it, and every
+/// later one: after a failed fsync Linux may drop the dirty pages, so no later sync can vouch for them.
 /// </remarks>
 internal sealed class CommitFence : Stream
 {
@@ -21,13 +25,20 @@ internal sealed class CommitFence : Stream
     private readonly object _gate = new(); // Monitor.Wait/PulseAll, which System.Threading.Lock does not offer
     private long _confirmsWritten;
     private long _confirmsSynced;
+    private IOException? _syncFailed;
 
     /// <param name="inner">The file (owned: disposed with this stream).</param>
     public CommitFence(Stream inner) => _inner = inner;
 
-    /// <summary>Opens <paramref name="path"/> for LiteDB: read-write, created if missing, shared with read-only readers.</summary>
-    public static CommitFence OpenFile(string path) =>
-        new(new FileStream(path, new FileStreamOptions
+    /// <summary>
+    /// Opens <paramref name="path"/> for LiteDB: read-write, created if missing, shared with read-only readers; then
+    /// syncs its directory, so that the file's name is on the medium before any commit into it counts as durable (a
+    /// commit's fsync covers the file's data, not its name). Every time, not only on creation: a process killed
+    /// between creating the file and that sync leaves a file whose name a later power cut could still take.
+    /// </summary>
+    public static CommitFence OpenFile(string path)
+    {
+        var stream = new FileStream(path, new FileStreamOptions
         {
             Mode = FileMode.OpenOrCreate,
             Access = FileAccess.ReadWrite,
@@ -35,7 +46,18 @@ internal sealed class CommitFence : Stream
             Options = FileOptions.RandomAccess,
             BufferSize = 0,
             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }));
+        });
+        try
+        {
+            AtomicFile.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+        return new CommitFence(stream);
+    }
 
     /// <summary>Commits whose last page was synced.</summary>
     public long ConfirmsSynced
@@ -80,6 +102,8 @@ internal sealed class CommitFence : Stream
         {
             while (_confirmsSynced < target)
             {
+                if (_syncFailed is not null)
+                    throw new IOException("the record store's log could not be synced: " + _syncFailed.Message, _syncFailed);
                 var left = deadline - Environment.TickCount64;
                 if (left <= 0 || !Monitor.Wait(_gate, TimeSpan.FromMilliseconds(Math.Min(left, 1000))) && Environment.TickCount64 >= deadline)
                     throw new IOException($"the record store's log was not synced within {timeout.TotalSeconds} s");
@@ -116,12 +140,26 @@ internal sealed class CommitFence : Stream
         long covered;
         lock (_gate)
             covered = _confirmsWritten;
-        if (_inner is FileStream file)
-            file.Flush(flushToDisk: true);
-        else
-            _inner.Flush();
+        try
+        {
+            if (_inner is FileStream file)
+                AtomicFile.Sync(file);
+            else
+                _inner.Flush();
+        }
+        catch (IOException e)
+        {
+            lock (_gate)
+            {
+                _syncFailed ??= e;
+                Monitor.PulseAll(_gate);
+            }
+            throw;
+        }
         lock (_gate)
         {
+            if (_syncFailed is not null)
+                throw new IOException("an earlier sync of this file failed", _syncFailed);
             _confirmsSynced = Math.Max(_confirmsSynced, covered);
             Monitor.PulseAll(_gate);
         }

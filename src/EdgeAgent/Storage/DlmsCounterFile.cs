@@ -75,7 +75,7 @@ internal sealed class DlmsCounterFile : IInvocationCounterStore
 
     private void Save()
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_path))!);
+        AtomicFile.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_path))!);
         string server = LastServerCounter?.ToString(CultureInfo.InvariantCulture) ?? "-";
         AtomicFile.Write(_path, Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{_reservedUntil} {server}\n")));
     }

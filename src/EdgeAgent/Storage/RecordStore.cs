@@ -1,3 +1,4 @@
+using EdgeMeter.Crypto.Files;
 using EdgeMeter.Crypto.Records;
 using EdgeMeter.Crypto.Signing;
 using LiteDB;
@@ -53,7 +54,7 @@ internal sealed class RecordStore : IDisposable
         }
         else
         {
-            Directory.CreateDirectory(dataDirectory);
+            AtomicFile.CreateDirectory(dataDirectory);
             // Our own streams under LiteDB (same files, same names as it would use): commits wait for their sync.
             _data = CommitFence.OpenFile(Path);
             _log = CommitFence.OpenFile(System.IO.Path.Combine(dataDirectory, LogFileName));

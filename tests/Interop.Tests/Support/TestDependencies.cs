@@ -11,6 +11,7 @@ public enum Peer
     Arm64Toolchain,
     Packaging,
     Python,
+    Fuse,
 }
 
 /// <summary>
@@ -46,6 +47,7 @@ public static class TestDependencies
         ],
         Peer.Packaging => ["/usr/sbin/debootstrap", "/usr/bin/lintian", "/usr/bin/systemd-analyze", "/usr/bin/dpkg-deb", "/usr/include/seccomp.h"],
         Peer.Python => ["/usr/bin/python3"],
+        Peer.Fuse => ["/usr/bin/gcc", "/usr/bin/pkg-config", "/usr/include/fuse3/fuse.h", "/usr/bin/fusermount3", "/dev/fuse"],
         _ => throw new ArgumentOutOfRangeException(nameof(peer)),
     };
 }
