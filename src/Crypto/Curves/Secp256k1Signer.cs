@@ -95,6 +95,36 @@ internal static class Secp256k1Signer
         return true;
     }
 
+    /// <summary>
+    /// True exactly when <see cref="TryRecoverPublicKey"/> would give the key whose table is <paramref name="keyTable"/>
+    /// (<see cref="FixedBaseMultiplier.BuildTable"/>): the same range, low-S and v checks, then R = (e·G + r·Q)/s
+    /// from two fixed-base tables (74 mixed additions, no doublings), and R must be the point recovery starts
+    /// from: x = r and the y parity v names. Recovery computes Q = (s·R − e·G)/r, so Q is recovered exactly when
+    /// s·R = e·G + r·Q. Variable time, public data only; allocates nothing.
+    /// </summary>
+    public static bool VerifyWithKeyTable(ReadOnlySpan<byte> digest32, ReadOnlySpan<byte> signature65, ReadOnlySpan<ulong> keyTable)
+    {
+        if (digest32.Length != 32 || signature65.Length != SignatureSize || keyTable.Length != FixedBaseMultiplier.TableWords)
+            return false;
+        int v = signature65[64];
+        if (v is not (27 or 28))
+            return false;
+        var r = Scalar.Read(signature65[..32], out ulong rOverflow);
+        var s = Scalar.Read(signature65[32..64], out ulong sOverflow);
+        if (rOverflow != 0 || sOverflow != 0 || r.ZeroMask != 0 || s.ZeroMask != 0 || s.HighMask != 0)
+            return false;
+
+        var e = Scalar.Read(digest32, out _);
+        var sInv = Scalar.InvertVariableTime(s);
+        var acc = JacobianPoint.Infinity;
+        FixedBaseMultiplier.AddMultiplePublic(ref acc, FixedBaseMultiplier.GTable, Scalar.Mul(e, sInv));
+        FixedBaseMultiplier.AddMultiplePublic(ref acc, keyTable, Scalar.Mul(r, sInv));
+        if (!acc.TryToAffine(out var x, out var y))
+            return false;
+        FieldElement.TryRead(signature65[..32], out var rx);
+        return FieldElement.EqualMask(x, rx) != 0 && y.IsOdd == (ulong)(v - 27);
+    }
+
     /// <summary>The RFC 6979 HMAC-DRBG (section 3.2) with HMAC-SHA256, in inline buffers: no allocation.</summary>
     private struct Rfc6979
     {

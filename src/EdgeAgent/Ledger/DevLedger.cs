@@ -3,6 +3,7 @@ using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Agent.Sync;
 using EdgeMeter.Crypto.Keys;
 using EdgeMeter.Crypto.Records;
+using EdgeMeter.Crypto.Signing;
 using EdgeMeter.Economics;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
@@ -33,6 +34,8 @@ internal sealed partial class DevLedger : IAsyncDisposable
     private readonly IDeviceKey _key;
     private readonly string? _operator;
     private readonly TimeProvider _time;
+    // Each device's key, recovered from its first signature: later ones are verified against it, not recovered.
+    private readonly KnownSigners _signers = new();
 
     /// <summary>Opens the ledger's store and key in <paramref name="dataDirectory"/> (the key is created on first start).</summary>
     /// <param name="options">Broker connection.</param>
@@ -172,7 +175,7 @@ internal sealed partial class DevLedger : IAsyncDisposable
                 return (new Receipt("?", false, state.Sequence, -1, ex.Message), null);
             }
 
-            var result = TransactionValidator.Validate(tx, device, _chainId, state.Sequence, state.Digest, seq => _store.GetDigest(device, seq));
+            var result = TransactionValidator.Validate(tx, device, _chainId, state.Sequence, state.Digest, seq => _store.GetDigest(device, seq), _signers);
             long block = -1;
             if (result.Accepted.Count > 0)
             {
