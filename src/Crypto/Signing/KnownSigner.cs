@@ -47,6 +47,17 @@ public sealed class KnownSigner
     /// </summary>
     public bool Verify(ReadOnlySpan<byte> digest32, ReadOnlySpan<byte> signature65) =>
         Secp256k1Signer.VerifyWithKeyTable(digest32, signature65, _table);
+
+    /// <summary>Signatures <see cref="VerifyBatch"/> takes at once.</summary>
+    public const int BatchSize = Secp256k1Signer.VerifyBatchSize;
+
+    /// <summary>
+    /// <see cref="Verify"/> for up to <see cref="BatchSize"/> signatures at once, about twice as fast per signature
+    /// (the inversions are shared): <paramref name="ok"/>[i] is <c>Verify(digests[i], signatures[i])</c>. Allocates nothing.
+    /// </summary>
+    /// <exception cref="ArgumentException">More than <see cref="BatchSize"/>, or the lengths differ.</exception>
+    public void VerifyBatch(ReadOnlySpan<byte[]> digests, ReadOnlySpan<ReadOnlyMemory<byte>> signatures, Span<bool> ok) =>
+        Secp256k1Signer.VerifyBatchWithKeyTable(digests, signatures, _table, ok);
 }
 
 /// <summary>

@@ -43,6 +43,42 @@ public class KnownSignerTests
     }
 
     [Fact]
+    public void A_batch_gives_for_each_signature_what_verifying_it_alone_gives()
+    {
+        using var key = FileDeviceKey.FromSecret(TestRecords.Secret(0x37));
+        using var other = FileDeviceKey.FromSecret(TestRecords.Secret(0x38));
+        var signer = SignerOf(key);
+        Gen.Int[1, KnownSigner.BatchSize].SelectMany(n => Gen.Int[0, 5].Array[n]).Sample(kinds =>
+        {
+            var digests = new byte[kinds.Length][];
+            var signatures = new ReadOnlyMemory<byte>[kinds.Length];
+            for (int i = 0; i < kinds.Length; i++)
+            {
+                var digest = new byte[32];
+                Random.Shared.NextBytes(digest);
+                var signature = new byte[65];
+                (kinds[i] == 1 ? other : key).SignDigest(digest, signature);
+                switch (kinds[i])
+                {
+                    case 2: signature[64] ^= 0x03; break;     // the other R
+                    case 3: signature[32] |= 0x80; break;     // high S
+                    case 4: digest[3] ^= 0x10; break;         // another digest
+                    case 5: signature[64] = 29; break;        // no such v
+                }
+                digests[i] = digest;
+                signatures[i] = signature;
+            }
+            var ok = new bool[kinds.Length];
+            signer.VerifyBatch(digests, signatures, ok);
+            for (int i = 0; i < kinds.Length; i++)
+            {
+                Assert.Equal(signer.Verify(digests[i], signatures[i].Span), ok[i]);
+                Assert.Equal(kinds[i] == 0, ok[i]);
+            }
+        }, iter: 60);
+    }
+
+    [Fact]
     public void Refuses_a_valid_signature_of_another_key()
     {
         using var signer = FileDeviceKey.FromSecret(TestRecords.Secret(0x31));
