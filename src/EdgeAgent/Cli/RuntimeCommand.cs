@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Runtime;
 using System.Text.Json;
+using EdgeMeter.Agent.Status;
 
 namespace EdgeMeter.Agent.Cli;
 
@@ -96,34 +97,5 @@ internal static class RuntimeCommand
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-32} {value}"));
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"gen0 collections per 16 MiB",-32} {Gen0CollectionsPer16MiB()}"));
         Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"peak resident set (kB)",-32} {ProcessMemory.PeakRssKb()}"));
-    }
-}
-
-/// <summary>This process's resident memory, from <c>/proc/self/status</c> (Linux); 0 where it cannot be read.</summary>
-internal static class ProcessMemory
-{
-    /// <summary>VmHWM: the peak resident set in kB.</summary>
-    public static long PeakRssKb() => Field("VmHWM:");
-
-    /// <summary>VmRSS: the resident set now, in kB.</summary>
-    public static long RssKb() => Field("VmRSS:");
-
-    private static long Field(string name)
-    {
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/self/status"))
-            {
-                if (line.StartsWith(name, StringComparison.Ordinal))
-                    return long.Parse(line.AsSpan(name.Length).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture);
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-        return 0;
     }
 }
