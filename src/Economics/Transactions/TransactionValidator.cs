@@ -9,6 +9,9 @@ namespace EdgeMeter.Economics;
 /// <param name="Rejection">Why the first bad record was refused; null when all were fine.</param>
 public sealed record ValidationResult(IReadOnlyList<(ulong Sequence, byte[] Digest)> Accepted, int Duplicates, string? Rejection);
 
+/// <summary>Each record's recomputed digest and whether its signature is the device's, in transaction order.</summary>
+public sealed record SignatureCheck(IReadOnlyList<byte[]> Digests, IReadOnlyList<bool> SignedByDevice);
+
 /// <summary>
 /// The ledger's rules for a device's records: the signature recovers to the device, the chain id is ours, the
 /// sequence continues the device's sequence by exactly one, and the previous-hash is the digest of the record
@@ -23,14 +26,20 @@ public static class TransactionValidator
     /// from its first signature once, and every later signature is verified against it, which accepts and rejects
     /// exactly what recovery does, about four times faster. Without it every signature is recovered.
     /// </remarks>
-    public static ValidationResult Validate(Transaction tx, string topicDevice, ulong chainId, ulong lastSequence, byte[] lastDigest, Func<ulong, byte[]?> storedDigest, KnownSigners? signers = null)
-    {
-        var accepted = new List<(ulong, byte[])>();
-        if (!string.Equals(tx.Device, topicDevice, StringComparison.Ordinal))
-            return new ValidationResult(accepted, 0, $"transaction device {tx.Device} does not match topic device {topicDevice}");
-        if (tx.ChainId != chainId)
-            return new ValidationResult(accepted, 0, $"chain id {tx.ChainId} is not this ledger's ({chainId})");
+    public static ValidationResult Validate(Transaction tx, string topicDevice, ulong chainId, ulong lastSequence, byte[] lastDigest, Func<ulong, byte[]?> storedDigest, KnownSigners? signers = null) =>
+        Validate(tx, topicDevice, chainId, lastSequence, lastDigest, storedDigest, CheckSignatures(tx, topicDevice, chainId, signers));
 
+    /// <summary>
+    /// The part of <see cref="Validate(Transaction, string, ulong, ulong, byte[], Func{ulong, byte[]}, KnownSigners)"/>
+    /// that does not depend on the chain's head: every record's digest and whether its signature is the topic device's.
+    /// A ledger runs it for the next transaction while it still stores the previous one. Empty when the transaction
+    /// names another device or chain (Validate rejects it before looking at any record).
+    /// </summary>
+    public static SignatureCheck CheckSignatures(Transaction tx, string topicDevice, ulong chainId, KnownSigners? signers = null)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        if (!string.Equals(tx.Device, topicDevice, StringComparison.Ordinal) || tx.ChainId != chainId)
+            return new SignatureCheck([], []);
         var domain = Eip712Domain.ForReadings(chainId);
         var n = tx.Records.Count;
         var digests = new byte[n][];
@@ -64,6 +73,25 @@ public static class TransactionValidator
                     && string.Equals(a, topicDevice, StringComparison.Ordinal);
             }
         });
+        return new SignatureCheck(digests, signedByDevice);
+    }
+
+    /// <summary>Validates <paramref name="tx"/> with its signatures already checked (<see cref="CheckSignatures"/>).</summary>
+    public static ValidationResult Validate(Transaction tx, string topicDevice, ulong chainId, ulong lastSequence, byte[] lastDigest, Func<ulong, byte[]?> storedDigest, SignatureCheck checks)
+    {
+        ArgumentNullException.ThrowIfNull(tx);
+        ArgumentNullException.ThrowIfNull(checks);
+        var accepted = new List<(ulong, byte[])>();
+        if (!string.Equals(tx.Device, topicDevice, StringComparison.Ordinal))
+            return new ValidationResult(accepted, 0, $"transaction device {tx.Device} does not match topic device {topicDevice}");
+        if (tx.ChainId != chainId)
+            return new ValidationResult(accepted, 0, $"chain id {tx.ChainId} is not this ledger's ({chainId})");
+        var n = tx.Records.Count;
+        if (checks.Digests.Count != n || checks.SignedByDevice.Count != n)
+            throw new ArgumentException("The signature checks are not this transaction's.", nameof(checks));
+        var digests = checks.Digests;
+        var signedByDevice = checks.SignedByDevice;
+        var domain = Eip712Domain.ForReadings(chainId);
 
         // The link rules (sequence by one, prev-hash) are the verifier's; the ledger adds only what a store knows: an
         // older record it already holds with the same digest is a re-send.

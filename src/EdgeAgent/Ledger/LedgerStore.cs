@@ -52,7 +52,8 @@ internal sealed class LedgerStore : IDisposable
         _blocks = _db.GetCollection("blocks");
         _claims = _db.GetCollection("claims");
         _operator = _db.GetCollection("operator");
-        _records.EnsureIndex("dev");
+        // No index on "dev": a device's records are the _id range "device:…" (RecordId), and every insert into a second
+        // index of 86,400 equal 42-character keys cost as much as the signature checks of a day's backlog.
         Height = _blocks.Count() == 0 ? 0 : _blocks.Max("_id").AsInt64;
         var last = Height == 0 ? null : _blocks.FindById(Height);
         LastBlockHash = last?["hash"].AsBinary ?? new byte[32];
@@ -227,7 +228,8 @@ internal sealed class LedgerStore : IDisposable
         foreach (var dev in _devices.FindAll())
         {
             var device = dev["_id"].AsString;
-            var seqs = _records.Find(Query.EQ("dev", device)).Select(r => (ulong)r["seq"].AsInt64).OrderBy(s => s).ToList();
+            var seqs = _records.Find(Query.Between("_id", RecordId(device, 0), RecordId(device, ulong.MaxValue)))
+                .Select(r => (ulong)r["seq"].AsInt64).OrderBy(s => s).ToList();
             var gaps = new List<ulong>();
             var dups = new List<ulong>();
             for (var i = 1; i < seqs.Count; i++)
