@@ -121,22 +121,23 @@ internal sealed partial class DevLedger : IAsyncDisposable
             return _store.Summarise();
     }
 
-    private Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
+    private async Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
     {
         var topic = e.ApplicationMessage.Topic;
         var device = Topics.DeviceOf(topic);
         if (device is null)
-            return Task.CompletedTask;
+            return;
         var payload = e.ApplicationMessage.Payload.ToArray();
         // Messages are judged and stored one at a time, in arrival order, and acknowledged to the broker only after
         // that (a crash before it means the broker delivers them again). A transaction's signatures do not depend on
         // the chain, so they are checked on the thread pool while the transactions before it are still being stored:
         // the callback returns at once, and up to PipelineDepth transactions are in the ledger at a time.
         e.AutoAcknowledge = false;
+        // A place in the pipeline first (released when the message has been handled), so the broker waits when it is full.
+        await _pipeline.WaitAsync().ConfigureAwait(false);
         Task<PreparedTransaction>? prepared = topic == Topics.Tx(device) ? Task.Run(() => Prepare(device, payload)) : null;
         lock (_orderGate)
             _ordered = InOrderAsync(_ordered, topic, device, payload, prepared, e);
-        return _pipeline.WaitAsync();
     }
 
     /// <summary>Transactions in the ledger at once: their signatures checked while earlier ones are stored.</summary>
@@ -146,6 +147,7 @@ internal sealed partial class DevLedger : IAsyncDisposable
     {
         try
         {
+            // The previous message's task never faults (everything is caught below); ordering is all it gives.
             await previous.ConfigureAwait(false);
             if (prepared is not null)
             {
