@@ -14,8 +14,9 @@ namespace EdgeMeter.Agent.Ledger;
 /// <summary>
 /// A single-node chain for development, demos and tests (production uses the operator's chain). It subscribes to
 /// every device's transactions, verifies and orders them into hash-linked blocks, and answers with receipts and
-/// balances. Messages are handled one at a time inside the MQTT callback, so the broker's acknowledgement follows
-/// the durable write: a crash before it means the broker delivers the transaction again.
+/// balances. Messages are judged and stored one at a time in arrival order, and acknowledged to the broker only after
+/// the durable write: a crash before it means the broker delivers the transaction again. A transaction's signatures
+/// are checked (against the device's known key, <see cref="KnownSigners"/>) while the ones before it are stored.
 /// </summary>
 /// <remarks>
 /// Tokens follow from the readings, not from what a device says: every claim is recomputed with the economics library
