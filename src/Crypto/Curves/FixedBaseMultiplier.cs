@@ -25,7 +25,35 @@ internal static class FixedBaseMultiplier
     private const int Entries = 1 << (WindowBits - 1);
     private const int EntryWords = 8;
 
-    private static readonly Lazy<ulong[]> LazyTable = new(BuildTable, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<ulong[]> LazyTable = new(() => BuildTable(Secp256k1.Gx, Secp256k1.Gy), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>The table of G's multiples (built on first use), for <see cref="AddMultiplePublic"/>.</summary>
+    public static ulong[] GTable => LazyTable.Value;
+
+    /// <summary>Words per table (37 windows × 64 entries × 8 words).</summary>
+    public const int TableWords = Windows * Entries * EntryWords;
+
+    /// <summary>
+    /// acc + k·B for public k, with the table of a base B from <see cref="BuildTable"/>: the same signed 7-bit digits
+    /// as <see cref="Multiply"/>, but each entry read directly and a zero digit skipped. Variable time: for
+    /// verification only. 37 mixed additions and no doublings.
+    /// </summary>
+    public static void AddMultiplePublic(ref JacobianPoint acc, ReadOnlySpan<ulong> table, in Scalar k)
+    {
+        ulong carry = 0;
+        for (int i = 0; i < Windows; i++)
+        {
+            ulong value = k.Window(i * WindowBits, WindowBits) + carry;
+            carry = (value + Entries) >> WindowBits;
+            ulong magnitude = carry != 0 ? 2 * Entries - value : value;
+            if (magnitude == 0)
+                continue;
+            var e = table.Slice((i * Entries + (int)magnitude - 1) * EntryWords, EntryWords);
+            var x = new FieldElement(e[0], e[1], e[2], e[3]);
+            var y = new FieldElement(e[4], e[5], e[6], e[7]);
+            acc = JacobianPoint.AddAffine(acc, x, carry != 0 ? FieldElement.Negate(y) : y);
+        }
+    }
 
     /// <summary>k·G as affine coordinates, for 0 &lt; k &lt; n. Same instructions and memory accesses for every k.</summary>
     public static void Multiply(in Scalar k, out FieldElement x, out FieldElement y)
@@ -95,10 +123,14 @@ internal static class FixedBaseMultiplier
         return sum;
     }
 
-    private static ulong[] BuildTable()
+    /// <summary>
+    /// The affine multiples m·128^i·B (i &lt; 37, m = 1..64) of a public point B, 8 words each (x then y, low limb
+    /// first): G's for signing, a known signer's key for verification (<see cref="Signing.KnownSigner"/>).
+    /// </summary>
+    public static ulong[] BuildTable(in FieldElement bx, in FieldElement by)
     {
         var points = new JacobianPoint[Windows * Entries];
-        var windowBase = JacobianPoint.FromAffine(Secp256k1.Gx, Secp256k1.Gy);
+        var windowBase = JacobianPoint.FromAffine(bx, by);
         for (int i = 0; i < Windows; i++)
         {
             var p = windowBase;

@@ -136,6 +136,11 @@ internal static class AgentCommands
                 w.WriteNumber("drainSeconds", d);
             if (r.DrainCpuSeconds is { } cpu)
                 w.WriteNumber("drainCpuSeconds", cpu);
+            if (r.FirstSignedMs >= 0)
+            {
+                w.WriteNumber("firstSignedMs", r.FirstSignedMs);
+                w.WriteNumber("firstPollMs", r.FirstPollMs);
+            }
             w.WriteEndObject();
         }
         stdout.Write("\n"u8);

@@ -34,6 +34,12 @@ internal sealed record DemoResult(long Readings, long Signed, long Stored, long 
 {
     /// <summary>Processor time the whole process used while the backlog drained (all threads, all cores).</summary>
     public double? DrainCpuSeconds { get; init; }
+
+    /// <summary>Milliseconds from process start to the first signed live reading, and the poll that read it (-1: none).</summary>
+    public long FirstSignedMs { get; init; } = -1;
+
+    /// <summary>How long that first poll took (ms).</summary>
+    public long FirstPollMs { get; init; } = -1;
 }
 
 /// <summary>
@@ -136,7 +142,12 @@ internal sealed partial class DemoRunner(DemoSettings settings, ILoggerFactory l
 
             var counters = agent.Metrics.Snapshot(agent.Store.PendingCount);
             return new DemoResult(counters.Readings, counters.Signed, counters.Stored, counters.Published, counters.Confirmed,
-                agent.Uplink?.ConfirmedBalance ?? 0m, drainSeconds) { DrainCpuSeconds = drainCpuSeconds };
+                agent.Uplink?.ConfirmedBalance ?? 0m, drainSeconds)
+            {
+                DrainCpuSeconds = drainCpuSeconds,
+                FirstSignedMs = agent.Metrics.FirstSignedSinceStartMs,
+                FirstPollMs = agent.Metrics.FirstPollMs,
+            };
         }
         finally
         {

@@ -3,6 +3,7 @@ using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Agent.Sync;
 using EdgeMeter.Crypto.Keys;
 using EdgeMeter.Crypto.Records;
+using EdgeMeter.Crypto.Signing;
 using EdgeMeter.Economics;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
@@ -13,8 +14,9 @@ namespace EdgeMeter.Agent.Ledger;
 /// <summary>
 /// A single-node chain for development, demos and tests (production uses the operator's chain). It subscribes to
 /// every device's transactions, verifies and orders them into hash-linked blocks, and answers with receipts and
-/// balances. Messages are handled one at a time inside the MQTT callback, so the broker's acknowledgement follows
-/// the durable write: a crash before it means the broker delivers the transaction again.
+/// balances. Messages are judged and stored one at a time in arrival order, and acknowledged to the broker only after
+/// the durable write: a crash before it means the broker delivers the transaction again. A transaction's signatures
+/// are checked (against the device's known key, <see cref="KnownSigners"/>) while the ones before it are stored.
 /// </summary>
 /// <remarks>
 /// Tokens follow from the readings, not from what a device says: every claim is recomputed with the economics library
@@ -33,6 +35,11 @@ internal sealed partial class DevLedger : IAsyncDisposable
     private readonly IDeviceKey _key;
     private readonly string? _operator;
     private readonly TimeProvider _time;
+    // Each device's key, recovered from its first signature: later ones are verified against it, not recovered.
+    private readonly KnownSigners _signers = new();
+    private readonly Lock _orderGate = new();
+    private readonly SemaphoreSlim _pipeline = new(PipelineDepth, PipelineDepth);
+    private Task _ordered = Task.CompletedTask;
 
     /// <summary>Opens the ledger's store and key in <paramref name="dataDirectory"/> (the key is created on first start).</summary>
     /// <param name="options">Broker connection.</param>
@@ -122,26 +129,59 @@ internal sealed partial class DevLedger : IAsyncDisposable
         if (device is null)
             return;
         var payload = e.ApplicationMessage.Payload.ToArray();
-        if (topic == Topics.Tx(device))
+        // Messages are judged and stored one at a time, in arrival order, and acknowledged to the broker only after
+        // that (a crash before it means the broker delivers them again). A transaction's signatures do not depend on
+        // the chain, so they are checked on the thread pool while the transactions before it are still being stored:
+        // the callback returns at once, and up to PipelineDepth transactions are in the ledger at a time.
+        e.AutoAcknowledge = false;
+        // A place in the pipeline first (released when the message has been handled), so the broker waits when it is full.
+        await _pipeline.WaitAsync().ConfigureAwait(false);
+        Task<PreparedTransaction>? prepared = topic == Topics.Tx(device) ? Task.Run(() => Prepare(device, payload)) : null;
+        lock (_orderGate)
+            _ordered = InOrderAsync(_ordered, topic, device, payload, prepared, e);
+    }
+
+    /// <summary>Transactions in the ledger at once: their signatures checked while earlier ones are stored.</summary>
+    private const int PipelineDepth = 4;
+
+    private async Task InOrderAsync(Task previous, string topic, string device, byte[] payload, Task<PreparedTransaction>? prepared, MqttApplicationMessageReceivedEventArgs e)
+    {
+        try
         {
-            var (receipt, _) = HandleTransaction(device, payload);
-            await PublishAsync(Topics.Receipt(device), SignedEnvelope.Create(TransactionCodec.EncodeReceipt(receipt), _key), retain: false).ConfigureAwait(false);
-            // Readings a waiting claim named may have just arrived.
-            foreach (var verdict in RetryPendingClaims(device))
-                await PublishAsync(Topics.ClaimReceipt(device), SignedEnvelope.Create(verdict.Encode(), _key), retain: false).ConfigureAwait(false);
-            await PublishBalanceAsync(device).ConfigureAwait(false);
-        }
-        else if (topic == Topics.Claim(device))
-        {
-            if (HandleClaim(device, payload) is { } verdict)
+            // The previous message's task never faults (everything is caught below); ordering is all it gives.
+            await previous.ConfigureAwait(false);
+            if (prepared is not null)
             {
-                await PublishAsync(Topics.ClaimReceipt(device), SignedEnvelope.Create(verdict.Encode(), _key), retain: false).ConfigureAwait(false);
+                var (receipt, _) = HandleTransaction(device, await prepared.ConfigureAwait(false));
+                await PublishAsync(Topics.Receipt(device), SignedEnvelope.Create(TransactionCodec.EncodeReceipt(receipt), _key), retain: false).ConfigureAwait(false);
+                // Readings a waiting claim named may have just arrived.
+                foreach (var verdict in RetryPendingClaims(device))
+                    await PublishAsync(Topics.ClaimReceipt(device), SignedEnvelope.Create(verdict.Encode(), _key), retain: false).ConfigureAwait(false);
                 await PublishBalanceAsync(device).ConfigureAwait(false);
             }
+            else if (topic == Topics.Claim(device))
+            {
+                if (HandleClaim(device, payload) is { } verdict)
+                {
+                    await PublishAsync(Topics.ClaimReceipt(device), SignedEnvelope.Create(verdict.Encode(), _key), retain: false).ConfigureAwait(false);
+                    await PublishBalanceAsync(device).ConfigureAwait(false);
+                }
+            }
+            else if (topic == Topics.Params(device) || topic == Topics.Events(device))
+            {
+                HandleOperatorMessage(device, topic[(topic.LastIndexOf('/') + 1)..], payload);
+            }
+            await e.AcknowledgeAsync(CancellationToken.None).ConfigureAwait(false);
         }
-        else if (topic == Topics.Params(device) || topic == Topics.Events(device))
+        catch (Exception ex)
         {
-            HandleOperatorMessage(device, topic[(topic.LastIndexOf('/') + 1)..], payload);
+            // Not acknowledged: the broker delivers the message again after a reconnect, and the ledger answers a re-sent
+            // transaction as a duplicate. The messages behind it go on (this task never faults).
+            LogNotHandled(topic, ex.GetType().Name, ex.Message);
+        }
+        finally
+        {
+            _pipeline.Release();
         }
     }
 
@@ -156,23 +196,38 @@ internal sealed partial class DevLedger : IAsyncDisposable
         return PublishAsync(Topics.Balance(device), SignedEnvelope.Create(message, _key), retain: true);
     }
 
-    internal (Receipt Receipt, decimal? Balance) HandleTransaction(string device, byte[] payload)
+    /// <summary>A transaction decoded and its signatures checked (or why it could not be decoded), before the chain rules.</summary>
+    internal sealed record PreparedTransaction(Transaction? Tx, SignatureCheck? Signatures, string? DecodeError);
+
+    /// <summary>Decodes a transaction and checks its signatures: what needs neither the store nor the chain head.</summary>
+    internal PreparedTransaction Prepare(string device, byte[] payload)
+    {
+        try
+        {
+            var tx = TransactionCodec.Decode(payload);
+            return new PreparedTransaction(tx, TransactionValidator.CheckSignatures(tx, device, _chainId, _signers), null);
+        }
+        catch (FormatException ex)
+        {
+            return new PreparedTransaction(null, null, ex.Message);
+        }
+    }
+
+    internal (Receipt Receipt, decimal? Balance) HandleTransaction(string device, byte[] payload) =>
+        HandleTransaction(device, Prepare(device, payload));
+
+    internal (Receipt Receipt, decimal? Balance) HandleTransaction(string device, PreparedTransaction prepared)
     {
         lock (_gate)
         {
             var state = _store.GetDevice(device);
-            Transaction tx;
-            try
+            if (prepared.Tx is not { } tx)
             {
-                tx = TransactionCodec.Decode(payload);
-            }
-            catch (FormatException ex)
-            {
-                LogRejected("?", device, ex.Message);
-                return (new Receipt("?", false, state.Sequence, -1, ex.Message), null);
+                LogRejected("?", device, prepared.DecodeError ?? "");
+                return (new Receipt("?", false, state.Sequence, -1, prepared.DecodeError), null);
             }
 
-            var result = TransactionValidator.Validate(tx, device, _chainId, state.Sequence, state.Digest, seq => _store.GetDigest(device, seq));
+            var result = TransactionValidator.Validate(tx, device, _chainId, state.Sequence, state.Digest, seq => _store.GetDigest(device, seq), prepared.Signatures!);
             long block = -1;
             if (result.Accepted.Count > 0)
             {
@@ -343,6 +398,10 @@ internal sealed partial class DevLedger : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Task ordered;
+        lock (_orderGate)
+            ordered = _ordered;
+        await ordered.ConfigureAwait(false);
         if (_client.IsConnected)
         {
             try
@@ -374,6 +433,9 @@ internal sealed partial class DevLedger : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused operator {Kind} for {Device}: {Reason}")]
     private partial void LogOperatorRefused(string kind, string device, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ledger did not handle a message on {Topic} ({Kind}): {Reason}; the broker delivers it again")]
+    private partial void LogNotHandled(string topic, string kind, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ledger connection down: {Reason}")]
     private partial void LogDown(string reason);

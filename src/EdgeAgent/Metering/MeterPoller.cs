@@ -134,6 +134,7 @@ internal sealed partial class MeterPoller
     /// <summary>Reads every meter once and stores the cycle's records. Returns them.</summary>
     public async Task<IReadOnlyList<SignedReading>> PollOnceAsync(CancellationToken ct)
     {
+        var pollStarted = Environment.TickCount64;
         var results = await _source.ReadAllAsync(ct).ConfigureAwait(false);
         var timeStatus = _timeStatus();
         var drafts = new List<ReadingRecord>();
@@ -212,7 +213,12 @@ internal sealed partial class MeterPoller
         }
         var now = _time.GetTimestamp();
         if (_pending.Count > 0 && (_lastCommitTicks is not { } last || _time.GetElapsedTime(last, now) >= CommitInterval || _pending.Count >= MaxPending))
-            return Commit();
+        {
+            var signed = Commit();
+            if (signed.Count > 0 && _metrics.MarkFirstSigned(Environment.TickCount64 - pollStarted))
+                LogFirstSigned(signed.Count, _metrics.FirstPollMs, _metrics.FirstSignedSinceStartMs);
+            return signed;
+        }
         return [];
     }
 
@@ -236,6 +242,9 @@ internal sealed partial class MeterPoller
         }
         return signed;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "First {Count} readings signed and stored; the poll took {PollMs} ms, {SinceStartMs} ms since the process started")]
+    private partial void LogFirstSigned(int count, long pollMs, long sinceStartMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Meter {Meter}: read failed ({Failures} in a row): {Reason}")]
     private partial void LogReadFailed(string meter, string reason, long failures);

@@ -104,7 +104,9 @@ internal static class RecordBlocks
     public static ulong Last(BsonDocument block) => First(block) + (ulong)block["n"].AsInt32 - 1;
 
     /// <summary>Unpacks a block; a body that does not parse is an <see cref="InvalidDataException"/>, never a value.</summary>
-    public static IEnumerable<SignedReading> FromDocument(BsonDocument block)
+    /// <param name="block">The stored block.</param>
+    /// <param name="from">Records before this sequence number are stepped over without being decoded.</param>
+    public static IEnumerable<SignedReading> FromDocument(BsonDocument block, ulong from = 0)
     {
         var first = First(block);
         var count = block["n"].AsInt32;
@@ -118,7 +120,12 @@ internal static class RecordBlocks
         var withOrigin = block["v"] is { IsInt32: true } v && v.AsInt32 >= Layout;
         var offset = 0;
         for (var i = 0; i < count; i++)
-            yield return Read(body, ref offset, device, first + (ulong)i, withOrigin);
+        {
+            if (first + (ulong)i < from)
+                Skip(body, ref offset, first + (ulong)i, withOrigin);
+            else
+                yield return Read(body, ref offset, device, first + (ulong)i, withOrigin);
+        }
         if (offset != body.Length)
             throw new InvalidDataException($"record block {first}: {body.Length - offset} trailing bytes");
     }
@@ -177,6 +184,20 @@ internal static class RecordBlocks
         {
             throw new InvalidDataException($"record {sequence}: truncated block", e);
         }
+    }
+
+    // A backlog is read 500 records at a time from blocks of up to an hour's records: step over the ones already sent.
+    private static void Skip(byte[] body, ref int offset, ulong sequence, bool withOrigin)
+    {
+        for (var k = 0; k < 3; k++)
+        {
+            if (offset >= body.Length)
+                throw new InvalidDataException($"record {sequence}: truncated block");
+            offset += 1 + body[offset];
+        }
+        offset += withOrigin ? FixedBytes : FixedBytesV1;
+        if (offset > body.Length)
+            throw new InvalidDataException($"record {sequence}: truncated block");
     }
 
     private static int Utf8Length(string s)

@@ -206,7 +206,7 @@ internal sealed class RecordStore : IDisposable
             {
                 if (RecordBlocks.First(block) > to)
                     break;
-                foreach (var r in RecordBlocks.FromDocument(block))
+                foreach (var r in RecordBlocks.FromDocument(block, from))
                 {
                     if (r.Record.Sequence < from || r.Record.Sequence > to)
                         continue;

@@ -107,6 +107,48 @@ public sealed class LedgerTests
         Assert.Equal($"seq 4: signature does not recover to {f.Device}", receipt.Reason);
     }
 
+    /// <summary>The record, re-signed by a key that is not the device's (its digest stays the device's record's).</summary>
+    private static SignedReading SignedByStranger(SignedReading reading, byte fill)
+    {
+        using var stranger = EdgeMeter.Crypto.Keys.FileDeviceKey.FromSecret(Enumerable.Repeat(fill, 32).ToArray());
+        var signature = new byte[65];
+        stranger.SignDigest(reading.Digest.Span, signature);
+        return reading with { Signature = signature };
+    }
+
+    [Fact]
+    public void Once_the_device_key_is_known_a_record_signed_by_another_key_is_rejected()
+    {
+        using var f = new Fixture();
+        var records = f.Sign(6).ToList();
+        Assert.True(f.Ledger.HandleTransaction(f.Device, f.Tx(records.Take(3).ToList())).Receipt.Accepted);
+        records[4] = SignedByStranger(records[4], 0x5A);
+
+        var receipt = f.Ledger.HandleTransaction(f.Device, f.Tx(records.Skip(3).ToList())).Receipt;
+
+        Assert.False(receipt.Accepted);
+        Assert.Equal(4UL, receipt.AcceptedThrough);
+        Assert.Equal($"seq 5: signature does not recover to {f.Device}", receipt.Reason);
+    }
+
+    [Fact]
+    public void A_first_record_signed_by_another_key_is_rejected_and_does_not_stand_in_for_the_device_key()
+    {
+        using var f = new Fixture();
+        var records = f.Sign(3).ToList();
+        var forged = records.ToList();
+        forged[0] = SignedByStranger(forged[0], 0x5B);
+
+        var refused = f.Ledger.HandleTransaction(f.Device, f.Tx(forged)).Receipt;
+        var honest = f.Ledger.HandleTransaction(f.Device, f.Tx(records)).Receipt;
+
+        Assert.False(refused.Accepted);
+        Assert.Equal(0UL, refused.AcceptedThrough);
+        Assert.Equal($"seq 1: signature does not recover to {f.Device}", refused.Reason);
+        Assert.True(honest.Accepted, honest.Reason);
+        Assert.Equal(3UL, honest.AcceptedThrough);
+    }
+
     [Fact]
     public void Records_sent_on_another_device_topic_are_rejected()
     {

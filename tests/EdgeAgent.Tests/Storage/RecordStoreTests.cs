@@ -75,9 +75,19 @@ public sealed class RecordStoreTests
         using var dir = new TempDir();
         var signer = Records.Signer(dir.Path);
         using var store = new RecordStore(dir.Path);
-        store.Append(Records.Drafts(10), signer);
+        var appended = store.Append(Records.Drafts(10), signer);
 
         Assert.Equal(10, store.PendingCount);
+        // Read from the middle of the stored block: the records before it are stepped over, the rest come back whole.
+        var middle = store.ReadPending(6, 2);
+        Assert.Equal([7UL, 8], middle.Select(r => r.Record.Sequence));
+        for (var i = 0; i < middle.Count; i++)
+        {
+            Assert.Equal(appended[6 + i].Record, middle[i].Record with { PrevHash = appended[6 + i].Record.PrevHash });
+            Assert.Equal(appended[6 + i].Record.PrevHash.ToArray(), middle[i].Record.PrevHash.ToArray());
+            Assert.Equal(appended[6 + i].Digest.ToArray(), middle[i].Digest.ToArray());
+            Assert.Equal(appended[6 + i].Signature.ToArray(), middle[i].Signature.ToArray());
+        }
         Assert.Equal(4, store.Confirm(4));
         Assert.Equal(0, store.Confirm(2));
         Assert.Equal(6, store.PendingCount);

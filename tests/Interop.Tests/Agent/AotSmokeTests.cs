@@ -25,6 +25,38 @@ public sealed class AotSmokeTests(AotBinaryFixture aot)
     }
 
     [Fact]
+    public async Task Binary_runs_with_its_baked_in_gc_settings_and_no_environment()
+    {
+        // No GC variable in the environment: what the binary reports is what it carries (EdgeAgent.csproj), as a gateway runs it.
+        var gcVariables = Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(k => k.StartsWith("DOTNET_GC", StringComparison.OrdinalIgnoreCase) || k.StartsWith("DOTNET_gcServer", StringComparison.OrdinalIgnoreCase))
+            .ToList();
+        Assert.Empty(gcVariables);
+        var r = await Processes.RunAsync(aot.Binary, ["runtime", "--json"], TimeSpan.FromSeconds(30));
+
+        Assert.True(r.ExitCode == 0, r.Err);
+        using var json = JsonDocument.Parse(r.Out.Trim());
+        var gc = json.RootElement.GetProperty("gc");
+        Assert.False(gc.GetProperty("ConcurrentGC").GetBoolean());
+        Assert.False(gc.GetProperty("ServerGC").GetBoolean());
+        Assert.Equal(0, gc.GetProperty("GCHeapHardLimit").GetInt64());
+        // A 1 MiB gen0 budget collects 16 MiB of short-lived garbage about 16 times; the budget a server CPU's cache
+        // gives (tens to hundreds of MiB) collects it once or not at all.
+        Assert.InRange(json.RootElement.GetProperty("gen0CollectionsPer16MiB").GetInt32(), 8, 40);
+    }
+
+    [Fact]
+    public async Task The_gen0_setting_is_the_binary_s_own_an_environment_variable_still_overrides_it()
+    {
+        var r = await Processes.RunAsync(aot.Binary, ["runtime", "--json"], TimeSpan.FromSeconds(30),
+            env: new Dictionary<string, string> { ["DOTNET_GCgen0size"] = "8000000" }); // 128 MiB, hex
+
+        Assert.True(r.ExitCode == 0, r.Err);
+        using var json = JsonDocument.Parse(r.Out.Trim());
+        Assert.InRange(json.RootElement.GetProperty("gen0CollectionsPer16MiB").GetInt32(), 0, 2);
+    }
+
+    [Fact]
     public async Task Bench_json_prints_the_five_figures_as_positive_numbers()
     {
         var r = await Processes.RunAsync(aot.Binary, ["bench", "--json", "--quick"], TimeSpan.FromMinutes(3));

@@ -32,7 +32,7 @@ public sealed class DurableNamesTests
             Assert.Equal(address, key.Address);
         using var reopened = new RecordStore(data);
         Assert.Equal(3UL, reopened.Head.Sequence);
-        Assert.Equal([1000L, 1001, 1002], reopened.ReadRange(1, 3).Select(r => r.Record.Value));
+        Assert.Equal([1000L, 1001, 1002], reopened.ReadRange(1, 3).Select(r => r.Reading!.Value));
     }
 
     [Fact]

@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using EdgeMeter.Crypto.Curves;
+using EdgeMeter.Crypto.Keys;
+
+namespace EdgeMeter.Crypto.Signing;
+
+/// <summary>
+/// A signer whose public key is known, with a table of its key's multiples (152 KB, built once): checks that a
+/// signature recovers to this key without recovering it, about four times faster than ecrecover. For a ledger
+/// that verifies many signatures of the same device. Thread-safe (read-only after construction).
+/// </summary>
+public sealed class KnownSigner
+{
+    private readonly ulong[] _table;
+
+    private KnownSigner(string address, byte[] publicKey, ulong[] table)
+    {
+        Address = address;
+        PublicKey = publicKey;
+        _table = table;
+    }
+
+    /// <summary>The signer's address (0x lower-case hex).</summary>
+    public string Address { get; }
+
+    /// <summary>The uncompressed public key 04‖X‖Y.</summary>
+    public ReadOnlyMemory<byte> PublicKey { get; }
+
+    /// <summary>A known signer for an uncompressed public key (65 bytes, 0x04 first, a point on the curve); false otherwise.</summary>
+    public static bool TryCreate(ReadOnlySpan<byte> publicKey65, out KnownSigner? signer)
+    {
+        signer = null;
+        if (publicKey65.Length != 65 || publicKey65[0] != 0x04)
+            return false;
+        if (!FieldElement.TryRead(publicKey65[1..33], out var x) || !FieldElement.TryRead(publicKey65[33..65], out var y))
+            return false;
+        if (FieldElement.EqualMask(FieldElement.Sqr(y), Secp256k1.CurveRight(x)) == 0)
+            return false;
+        signer = new KnownSigner(EthereumAddress.FromPublicKey(publicKey65), publicKey65.ToArray(), FixedBaseMultiplier.BuildTable(x, y));
+        return true;
+    }
+
+    /// <summary>
+    /// True exactly when ecrecover(<paramref name="digest32"/>, <paramref name="signature65"/>) gives this signer's key:
+    /// the same rejections as <see cref="SignatureRecovery"/> (r, s out of range, high S, v other than 27/28).
+    /// Allocates nothing.
+    /// </summary>
+    public bool Verify(ReadOnlySpan<byte> digest32, ReadOnlySpan<byte> signature65) =>
+        Secp256k1Signer.VerifyWithKeyTable(digest32, signature65, _table);
+
+    /// <summary>Signatures <see cref="VerifyBatch"/> takes at once.</summary>
+    public const int BatchSize = Secp256k1Signer.VerifyBatchSize;
+
+    /// <summary>
+    /// <see cref="Verify"/> for up to <see cref="BatchSize"/> signatures at once, about twice as fast per signature
+    /// (the inversions are shared): <paramref name="ok"/>[i] is <c>Verify(digests[i], signatures[i])</c>. Allocates nothing.
+    /// </summary>
+    /// <exception cref="ArgumentException">More than <see cref="BatchSize"/>, or the lengths differ.</exception>
+    public void VerifyBatch(ReadOnlySpan<byte[]> digests, ReadOnlySpan<ReadOnlyMemory<byte>> signatures, Span<bool> ok) =>
+        Secp256k1Signer.VerifyBatchWithKeyTable(digests, signatures, _table, ok);
+}
+
+/// <summary>
+/// The known signers of a ledger, by address: the first signature of a device is recovered in full, and the key it
+/// gives, when it is the device's, is kept with its table, so that every later signature is only verified.
+/// Bounded (<see cref="Capacity"/> devices, about 152 KB each); thread-safe.
+/// </summary>
+public sealed class KnownSigners(int capacity = 64)
+{
+    private readonly ConcurrentDictionary<string, KnownSigner> _signers = new(StringComparer.Ordinal);
+
+    /// <summary>How many signers are kept at most; past it the cache starts again empty.</summary>
+    public int Capacity { get; } = capacity > 0 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity));
+
+    /// <summary>How many signers are held now.</summary>
+    public int Count => _signers.Count;
+
+    /// <summary>
+    /// The known signer for <paramref name="address"/> (0x lower-case); when there is none yet, the key is recovered
+    /// from <paramref name="signature65"/> over <paramref name="digest32"/> and kept when its address is
+    /// <paramref name="address"/>. Null when the signature does not recover to that address.
+    /// </summary>
+    public KnownSigner? GetOrRecover(string address, ReadOnlySpan<byte> digest32, ReadOnlySpan<byte> signature65)
+    {
+        if (_signers.TryGetValue(address, out var known))
+            return known;
+        Span<byte> publicKey = stackalloc byte[65];
+        if (!Secp256k1Signer.TryRecoverPublicKey(digest32, signature65, publicKey)
+            || !string.Equals(EthereumAddress.FromPublicKey(publicKey), address, StringComparison.Ordinal)
+            || !KnownSigner.TryCreate(publicKey, out known))
+            return null;
+        if (_signers.Count >= Capacity)
+            _signers.Clear();
+        return _signers.GetOrAdd(address, known!);
+    }
+}
