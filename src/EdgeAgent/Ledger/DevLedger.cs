@@ -103,6 +103,7 @@ internal sealed partial class DevLedger : IAsyncDisposable
         await _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
             .WithTopicFilter(f => f.WithTopic(Topics.AllTx).WithAtLeastOnceQoS())
             .WithTopicFilter(f => f.WithTopic(Topics.AllClaims).WithAtLeastOnceQoS())
+            .WithTopicFilter(f => f.WithTopic(Topics.AllHeadRequests).WithAtLeastOnceQoS())
             .WithTopicFilter(f => f.WithTopic(Topics.Root + "/+/params").WithAtLeastOnceQoS())
             .WithTopicFilter(f => f.WithTopic(Topics.Root + "/+/events").WithAtLeastOnceQoS())
             .Build(), ct).ConfigureAwait(false);
@@ -126,6 +127,7 @@ internal sealed partial class DevLedger : IAsyncDisposable
         {
             var (receipt, _) = HandleTransaction(device, payload);
             await PublishAsync(Topics.Receipt(device), SignedEnvelope.Create(TransactionCodec.EncodeReceipt(receipt), _key), retain: false).ConfigureAwait(false);
+            await PublishHeadAsync(device).ConfigureAwait(false);
             // Readings a waiting claim named may have just arrived.
             foreach (var verdict in RetryPendingClaims(device))
                 await PublishAsync(Topics.ClaimReceipt(device), SignedEnvelope.Create(verdict.Encode(), _key), retain: false).ConfigureAwait(false);
@@ -139,11 +141,27 @@ internal sealed partial class DevLedger : IAsyncDisposable
                 await PublishBalanceAsync(device).ConfigureAwait(false);
             }
         }
+        else if (topic == Topics.HeadRequest(device))
+        {
+            await PublishHeadAsync(device).ConfigureAwait(false);
+        }
         else if (topic == Topics.Params(device) || topic == Topics.Events(device))
         {
             HandleOperatorMessage(device, topic[(topic.LastIndexOf('/') + 1)..], payload);
         }
     }
+
+    /// <summary>The device's head on the ledger, signed (seq 0 with a zero digest before its first record).</summary>
+    internal byte[] HeadEnvelope(string device)
+    {
+        lock (_gate)
+        {
+            var state = _store.GetDevice(device);
+            return SignedEnvelope.Create(TransactionCodec.EncodeHead(new LedgerHead(device, state.Sequence, state.Digest, _store.Height)), _key);
+        }
+    }
+
+    private Task PublishHeadAsync(string device) => PublishAsync(Topics.Head(device), HeadEnvelope(device), retain: true);
 
     private Task PublishBalanceAsync(string device)
     {
@@ -155,6 +173,8 @@ internal sealed partial class DevLedger : IAsyncDisposable
         }
         return PublishAsync(Topics.Balance(device), SignedEnvelope.Create(message, _key), retain: true);
     }
+
+    private static byte[]? HeadDigestOf(DeviceState state) => state.Sequence == 0 ? null : state.Digest;
 
     internal (Receipt Receipt, decimal? Balance) HandleTransaction(string device, byte[] payload)
     {
@@ -169,7 +189,7 @@ internal sealed partial class DevLedger : IAsyncDisposable
             catch (FormatException ex)
             {
                 LogRejected("?", device, ex.Message);
-                return (new Receipt("?", false, state.Sequence, -1, ex.Message), null);
+                return (new Receipt("?", false, state.Sequence, -1, ex.Message) { HeadDigest = HeadDigestOf(state) }, null);
             }
 
             var result = TransactionValidator.Validate(tx, device, _chainId, state.Sequence, state.Digest, seq => _store.GetDigest(device, seq));
@@ -190,7 +210,7 @@ internal sealed partial class DevLedger : IAsyncDisposable
                 LogRejected(tx.Id, device, result.Rejection);
             else
                 LogAccepted(tx.Id, device, result.Accepted.Count, result.Duplicates, block);
-            return (new Receipt(tx.Id, result.Rejection is null, state.Sequence, block, result.Rejection), state.Balance);
+            return (new Receipt(tx.Id, result.Rejection is null, state.Sequence, block, result.Rejection) { HeadDigest = HeadDigestOf(state) }, state.Balance);
         }
     }
 
