@@ -36,8 +36,8 @@ internal sealed class RecordStore : IDisposable
     private string _device = "";
     private bool _watermarkDirty;
     private long _lastHeadWriteMs = Environment.TickCount64;
-    /// <summary>This store's gap declarations above the confirmed watermark: their ranges are never sent nor counted as pending.</summary>
-    private readonly List<GapRecord> _declared = [];
+    /// <summary>Cache of <see cref="Declared"/>: gap declarations above the watermark, whose ranges are never sent nor counted as pending.</summary>
+    private List<GapRecord>? _declaredCache;
     /// <summary>Until when (monotonic ms) signing waits for the ledger's head; 0: it does not wait.</summary>
     private long _holdUntilMs;
 
@@ -67,7 +67,6 @@ internal sealed class RecordStore : IDisposable
         _meta = _db.GetCollection(MetaCollection);
         _head = ReadHead();
         _device = _meta.FindById(ChainDocId)?["dev"].AsString ?? "";
-        ReadDeclared();
     }
 
     /// <summary>
@@ -84,7 +83,6 @@ internal sealed class RecordStore : IDisposable
         _meta = _db.GetCollection(MetaCollection);
         _head = ReadHead();
         _device = _meta.FindById(ChainDocId)?["dev"].AsString ?? "";
-        ReadDeclared();
     }
 
     /// <summary>LiteDB's write-ahead log beside the data file.</summary>
@@ -199,6 +197,12 @@ internal sealed class RecordStore : IDisposable
                 if (held.Count == 0 && ledgerSequence <= _head.ConfirmedThrough)
                     return (0, null);
             }
+            // Already continued after this head (a receipt that was on its way when the declaration was signed).
+            foreach (var declared in Declared)
+            {
+                if (declared.FromSequence == ledgerSequence + 1 && declared.PrevHash.Span.SequenceEqual(ledgerDigest))
+                    return (0, null);
+            }
             if (_failed)
                 throw new IOException("the record store stopped syncing to disk; the agent must restart to reopen it");
 
@@ -228,7 +232,7 @@ internal sealed class RecordStore : IDisposable
             _device = signer.Key.Address;
             // Everything at or below the ledger's head is the ledger's: this store's own versions never leave.
             _head = new ChainHead(gap.Record.Sequence, gap.Digest, ledgerSequence);
-            _declared.Add((GapRecord)gap.Record);
+            Declared.Add((GapRecord)gap.Record);
             WriteHead();
             return (0, gap);
         }
@@ -238,7 +242,7 @@ internal sealed class RecordStore : IDisposable
     private ulong Skipped(ulong after, ulong through)
     {
         ulong skipped = 0;
-        foreach (var g in _declared)
+        foreach (var g in Declared)
         {
             var from = Math.Max(g.FromSequence, after + 1);
             var to = Math.Min(g.ToSequence, through);
@@ -250,7 +254,7 @@ internal sealed class RecordStore : IDisposable
 
     private bool InDeclaredRange(ulong sequence)
     {
-        foreach (var g in _declared)
+        foreach (var g in Declared)
         {
             if (g.FromSequence <= sequence && sequence <= g.ToSequence)
                 return true;
@@ -258,13 +262,24 @@ internal sealed class RecordStore : IDisposable
         return false;
     }
 
-    private void ReadDeclared()
+    /// <summary>
+    /// This store's gap declarations above the confirmed watermark, read on first use (not in the constructor, which
+    /// touches as little as it can: a store that fails to open leaves LiteDB behind unreachable, and its finalizer throws).
+    /// </summary>
+    private List<GapRecord> Declared => _declaredCache ??= ReadDeclared();
+
+    private List<GapRecord> ReadDeclared()
     {
-        foreach (var block in _records.Find(Query.And(Query.GT("_id", (long)Math.Min(_head.ConfirmedThrough, long.MaxValue)), Query.EQ("k", "gap"))))
+        var declared = new List<GapRecord>();
+        // Only blocks above the watermark (the unconfirmed tail, which the uplink reads anyway), through the _id index.
+        if (_head.Sequence <= _head.ConfirmedThrough)
+            return declared;
+        foreach (var block in _records.Find(Query.GT("_id", (long)Math.Min(_head.ConfirmedThrough, long.MaxValue))).ToList())
         {
-            foreach (var r in RecordBlocks.FromDocument(block))
-                _declared.Add((GapRecord)r.Record);
+            if (RecordBlocks.IsGap(block))
+                declared.AddRange(RecordBlocks.FromDocument(block).Select(r => (GapRecord)r.Record));
         }
+        return declared;
     }
 
     /// <summary>
@@ -316,7 +331,7 @@ internal sealed class RecordStore : IDisposable
         lock (_gate)
         {
             var from = Math.Max(afterSequence, _head.ConfirmedThrough) + 1;
-            if (_declared.Count == 0)
+            if (Declared.Count == 0)
                 return ReadRange(from, _head.Sequence, max);
             // Records this store signed in a range it later declared skipped are abandoned: never sent.
             var result = new List<SignedReading>();
@@ -401,7 +416,7 @@ internal sealed class RecordStore : IDisposable
                 return 0;
             var newly = (long)(through - _head.ConfirmedThrough - Skipped(_head.ConfirmedThrough, through));
             _head = _head with { ConfirmedThrough = through };
-            _declared.RemoveAll(g => g.Sequence <= through);
+            Declared.RemoveAll(g => g.Sequence <= through);
             _watermarkDirty = true;
             if (Environment.TickCount64 - _lastHeadWriteMs >= (long)WatermarkFlushInterval.TotalMilliseconds)
                 WriteHead();

@@ -115,6 +115,9 @@ public sealed class GapDeclarationTests : IDisposable
             var declared = Assert.IsType<GapRecord>(gap!.Record);
             Assert.Equal((16UL, 11UL, 15UL), (declared.Sequence, declared.FromSequence, declared.ToSequence));
             Assert.Equal(1, store.PendingCount);
+            // The receipt of another conflicting batch, still on its way, names the same head: no second declaration.
+            Assert.Equal((0L, (SignedReading?)null), store.ReconcileWithLedger(rejected.AcceptedThrough, rejected.HeadDigest, _signer, 1_780_000_101_000, TimeStatus.Synchronised));
+            Assert.Equal(16UL, store.Head.Sequence);
             // 11 and 12 lie in the declared range: abandoned, never sent.
             Assert.Equal([16UL], store.ReadPending(0, 100).Select(r => r.Record.Sequence));
             Assert.True(Send(store.ReadPending(0, 100)).Accepted);
