@@ -20,7 +20,22 @@ public sealed record Transaction(string Id, string Device, ulong ChainId, IReadO
 /// <param name="AcceptedThrough">The device's highest sequence on the ledger after this transaction.</param>
 /// <param name="Block">The block that holds it, or -1 when nothing new was added.</param>
 /// <param name="Reason">Why records were rejected.</param>
-public sealed record Receipt(string TxId, bool Accepted, ulong AcceptedThrough, long Block, string? Reason);
+public sealed record Receipt(string TxId, bool Accepted, ulong AcceptedThrough, long Block, string? Reason)
+{
+    /// <summary>
+    /// The digest of the device's record at <see cref="AcceptedThrough"/> on the ledger (member <c>headDigest</c>), so that a
+    /// gateway confirms only what the ledger holds in the same form; null from a ledger that does not send it, or
+    /// before the device's first record.
+    /// </summary>
+    public byte[]? HeadDigest { get; init; }
+}
+
+/// <summary>
+/// The ledger's head of a device's chain: the highest sequence number it holds and that record's digest. Published
+/// (signed, retained) on <c>edgemeter/{device}/head</c>, so that a gateway whose store is behind the ledger continues
+/// after it instead of signing a sequence number again.
+/// </summary>
+public sealed record LedgerHead(string Device, ulong Sequence, byte[] Digest, long Block);
 
 /// <summary>
 /// Hand-written JSON for transactions and receipts (no reflection). A transaction is
@@ -128,6 +143,8 @@ public static class TransactionCodec
             w.WriteNumber("block", r.Block);
             if (r.Reason is not null)
                 w.WriteString("reason", r.Reason);
+            if (r.HeadDigest is not null)
+                w.WriteString("headDigest", "0x" + Convert.ToHexStringLower(r.HeadDigest));
             w.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();
@@ -146,12 +163,57 @@ public static class TransactionCodec
                 root.GetProperty("status").GetString() == "accepted",
                 ulong.Parse(root.GetProperty("acceptedThrough").GetString() ?? "0", System.Globalization.CultureInfo.InvariantCulture),
                 root.GetProperty("block").GetInt64(),
-                root.TryGetProperty("reason", out var reason) ? reason.GetString() : null);
+                root.TryGetProperty("reason", out var reason) ? reason.GetString() : null)
+            {
+                HeadDigest = root.TryGetProperty("headDigest", out var head) ? Digest32(head.GetString()) : null,
+            };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
         {
             throw new FormatException($"malformed receipt: {e.Message}", e);
         }
+    }
+
+    /// <summary>The head's JSON: <c>{"device","seq":"N","digest":"0x…","block":N}</c>.</summary>
+    public static byte[] EncodeHead(LedgerHead head)
+    {
+        var buffer = new ArrayBufferWriter<byte>(192);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("device", head.Device);
+            w.WriteString("seq", head.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            w.WriteString("digest", "0x" + Convert.ToHexStringLower(head.Digest));
+            w.WriteNumber("block", head.Block);
+            w.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Parses a head; throws <see cref="FormatException"/>.</summary>
+    public static LedgerHead DecodeHead(ReadOnlySpan<byte> json)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            using var doc = JsonDocument.ParseValue(ref reader);
+            var root = doc.RootElement;
+            return new LedgerHead(
+                root.GetProperty("device").GetString() ?? throw new FormatException("device: missing"),
+                ulong.Parse(root.GetProperty("seq").GetString() ?? "", System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture),
+                Digest32(root.GetProperty("digest").GetString()),
+                root.GetProperty("block").GetInt64());
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or OverflowException)
+        {
+            throw new FormatException($"malformed head: {e.Message}", e);
+        }
+    }
+
+    private static byte[] Digest32(string? hex)
+    {
+        var bytes = Convert.FromHexString(Strip0x(hex));
+        return bytes.Length == 32 ? bytes : throw new FormatException("digest: must be 32 bytes");
     }
 
     private static string Strip0x(string? hex) =>

@@ -75,6 +75,18 @@ internal static class LedgerCommand
                     foreach (var g in d.Duplicates)
                         w.WriteNumberValue(g);
                     w.WriteEndArray();
+                    // Ranges the device's chain skips by its own signed gap declaration: declared, not missing.
+                    w.WriteStartArray("declaredGaps");
+                    foreach (var g in d.DeclaredGaps)
+                    {
+                        w.WriteStartObject();
+                        w.WriteNumber("seq", g.Sequence);
+                        w.WriteNumber("fromSeq", g.From);
+                        w.WriteNumber("toSeq", g.To);
+                        w.WriteString("reason", VerifyCommand.GapReasonName(g.Reason));
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
                     w.WriteNumber("balance", d.Balance);
                     // Per month, the claimed and the recomputed figures, and the verdict.
                     w.WriteStartArray("claims");
@@ -107,6 +119,8 @@ internal static class LedgerCommand
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{d.Device}  accepted {d.Accepted}  seq {d.Lowest}..{d.Highest}  gaps {(d.Gaps.Count == 0 ? "none" : string.Join(',', d.Gaps))}  duplicates {(d.Duplicates.Count == 0 ? "none" : string.Join(',', d.Duplicates))}  balance {d.Balance}"));
+            foreach (var g in d.DeclaredGaps)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  declared gap: seqs {g.From}..{g.To} skipped at seq {g.Sequence} ({VerifyCommand.GapReasonName(g.Reason)})"));
             foreach (var c in d.Claims)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

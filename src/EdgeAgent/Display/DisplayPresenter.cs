@@ -323,6 +323,13 @@ internal sealed partial class DisplayPresenter
                     : new DisplayPage("alarm", memory, "agent restart?"));
         }
 
+        if (status.Counters.DroppedUnsigned is > 0 and var dropped)
+        {
+            // Readings that were never signed because the disk kept failing (or signing waited too long): they are not
+            // in the chain, and the owner should know.
+            pages.Add(new DisplayPage("alarm", Fit(columns, $"! Dropped {dropped}", $"!Drop {dropped}"), Fit(columns, "unsigned reads", "unsigned")));
+        }
+
         var pending = status.Counters.OutboxPending;
         var sync = status.UplinkConnected
             ? new DisplayPage("sync", $"{Signal} Sync ok", Fit(columns, $"backlog {pending}", $"q {pending}"), Live: true)

@@ -265,6 +265,9 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         return (channels, buses, poller);
     }
 
+    /// <summary>How long signing waits for the ledger's head when an uplink starts; then the gateway signs anyway.</summary>
+    internal static readonly TimeSpan LedgerHeadWait = TimeSpan.FromSeconds(30);
+
     private MqttUplink? BuildUplink(MqttOptions mqtt)
     {
         if (string.IsNullOrEmpty(mqtt.Broker))
@@ -273,7 +276,12 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
         {
             // Never learnt from the broker: only the configured (or the in-process) ledger's signature counts.
             LedgerAddress = string.IsNullOrEmpty(_options.Ledger.Address) ? null : _options.Ledger.Address,
+            Signer = Signer,
+            TimeStatus = () => TimeStatusNow(),
         };
+        // A store restored from an older copy must not sign numbers the ledger holds: signing waits (briefly) for its head.
+        if (uplink.LedgerAddress is not null)
+            Store.HoldSigningForLedgerHead(LedgerHeadWait);
         uplink.Downlink += (topic, payload) => Factors.HandleOperatorMessage(topic[(topic.LastIndexOf('/') + 1)..], payload.Span);
         uplink.ClaimReceiptReceived += Claims.OnReceipt;
         return uplink;

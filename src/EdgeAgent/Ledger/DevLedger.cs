@@ -110,6 +110,7 @@ internal sealed partial class DevLedger : IAsyncDisposable
         await _client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder()
             .WithTopicFilter(f => f.WithTopic(Topics.AllTx).WithAtLeastOnceQoS())
             .WithTopicFilter(f => f.WithTopic(Topics.AllClaims).WithAtLeastOnceQoS())
+            .WithTopicFilter(f => f.WithTopic(Topics.AllHeadRequests).WithAtLeastOnceQoS())
             .WithTopicFilter(f => f.WithTopic(Topics.Root + "/+/params").WithAtLeastOnceQoS())
             .WithTopicFilter(f => f.WithTopic(Topics.Root + "/+/events").WithAtLeastOnceQoS())
             .Build(), ct).ConfigureAwait(false);
@@ -154,6 +155,7 @@ internal sealed partial class DevLedger : IAsyncDisposable
             {
                 var (receipt, _) = HandleTransaction(device, await prepared.ConfigureAwait(false));
                 await PublishAsync(Topics.Receipt(device), SignedEnvelope.Create(TransactionCodec.EncodeReceipt(receipt), _key), retain: false).ConfigureAwait(false);
+                await PublishHeadAsync(device).ConfigureAwait(false);
                 // Readings a waiting claim named may have just arrived.
                 foreach (var verdict in RetryPendingClaims(device))
                     await PublishAsync(Topics.ClaimReceipt(device), SignedEnvelope.Create(verdict.Encode(), _key), retain: false).ConfigureAwait(false);
@@ -166,6 +168,10 @@ internal sealed partial class DevLedger : IAsyncDisposable
                     await PublishAsync(Topics.ClaimReceipt(device), SignedEnvelope.Create(verdict.Encode(), _key), retain: false).ConfigureAwait(false);
                     await PublishBalanceAsync(device).ConfigureAwait(false);
                 }
+            }
+            else if (topic == Topics.HeadRequest(device))
+            {
+                await PublishHeadAsync(device).ConfigureAwait(false);
             }
             else if (topic == Topics.Params(device) || topic == Topics.Events(device))
             {
@@ -184,6 +190,18 @@ internal sealed partial class DevLedger : IAsyncDisposable
             _pipeline.Release();
         }
     }
+
+    /// <summary>The device's head on the ledger, signed (seq 0 with a zero digest before its first record).</summary>
+    internal byte[] HeadEnvelope(string device)
+    {
+        lock (_gate)
+        {
+            var state = _store.GetDevice(device);
+            return SignedEnvelope.Create(TransactionCodec.EncodeHead(new LedgerHead(device, state.Sequence, state.Digest, _store.Height)), _key);
+        }
+    }
+
+    private Task PublishHeadAsync(string device) => PublishAsync(Topics.Head(device), HeadEnvelope(device), retain: true);
 
     private Task PublishBalanceAsync(string device)
     {
@@ -213,6 +231,8 @@ internal sealed partial class DevLedger : IAsyncDisposable
         }
     }
 
+    private static byte[]? HeadDigestOf(DeviceState state) => state.Sequence == 0 ? null : state.Digest;
+
     internal (Receipt Receipt, decimal? Balance) HandleTransaction(string device, byte[] payload) =>
         HandleTransaction(device, Prepare(device, payload));
 
@@ -224,7 +244,7 @@ internal sealed partial class DevLedger : IAsyncDisposable
             if (prepared.Tx is not { } tx)
             {
                 LogRejected("?", device, prepared.DecodeError ?? "");
-                return (new Receipt("?", false, state.Sequence, -1, prepared.DecodeError), null);
+                return (new Receipt("?", false, state.Sequence, -1, prepared.DecodeError) { HeadDigest = HeadDigestOf(state) }, null);
             }
 
             var result = TransactionValidator.Validate(tx, device, _chainId, state.Sequence, state.Digest, seq => _store.GetDigest(device, seq), prepared.Signatures!);
@@ -245,7 +265,7 @@ internal sealed partial class DevLedger : IAsyncDisposable
                 LogRejected(tx.Id, device, result.Rejection);
             else
                 LogAccepted(tx.Id, device, result.Accepted.Count, result.Duplicates, block);
-            return (new Receipt(tx.Id, result.Rejection is null, state.Sequence, block, result.Rejection), state.Balance);
+            return (new Receipt(tx.Id, result.Rejection is null, state.Sequence, block, result.Rejection) { HeadDigest = HeadDigestOf(state) }, state.Balance);
         }
     }
 

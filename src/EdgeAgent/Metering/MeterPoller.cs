@@ -205,12 +205,16 @@ internal sealed partial class MeterPoller
         _pending.AddRange(drafts);
         if (_pending.Count > MaxUnsigned)
         {
-            // Only while commits fail (a commit empties the buffer): memory stays bounded, the oldest go first.
+            // Only while commits fail or signing waits (a commit empties the buffer): memory stays bounded, the oldest go first.
             var drop = _pending.Count - MaxUnsigned;
             _pending.RemoveRange(0, drop);
             _metrics.AddDroppedUnsigned(drop);
             LogDroppedUnsigned(drop, _metrics.DroppedUnsigned);
         }
+        // Until the ledger's head is known (a store restored from an older copy would sign numbers the ledger holds)
+        // readings wait unsigned; the wait is bounded by the store, and memory by MaxUnsigned.
+        if (_store.SigningHeld)
+            return [];
         var now = _time.GetTimestamp();
         if (_pending.Count > 0 && (_lastCommitTicks is not { } last || _time.GetElapsedTime(last, now) >= CommitInterval || _pending.Count >= MaxPending))
         {

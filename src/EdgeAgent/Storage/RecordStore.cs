@@ -37,6 +37,10 @@ internal sealed class RecordStore : IDisposable
     private string _device = "";
     private bool _watermarkDirty;
     private long _lastHeadWriteMs = Environment.TickCount64;
+    /// <summary>Cache of <see cref="Declared"/>: gap declarations above the watermark, whose ranges are never sent nor counted as pending.</summary>
+    private List<GapRecord>? _declaredCache;
+    /// <summary>Until when (monotonic ms) signing waits for the ledger's head; 0: it does not wait.</summary>
+    private long _holdUntilMs;
 
     /// <summary>Opens (or creates) the database in <paramref name="dataDirectory"/>; the store owns the LiteDB handle.</summary>
     public RecordStore(string dataDirectory)
@@ -124,14 +128,159 @@ internal sealed class RecordStore : IDisposable
         }
     }
 
-    /// <summary>Records on disk and not yet confirmed by the ledger.</summary>
+    /// <summary>Records on disk and not yet confirmed by the ledger (numbers a gap declaration skips are not records).</summary>
     public long PendingCount
     {
         get
         {
             lock (_gate)
-                return (long)(_head.Sequence - _head.ConfirmedThrough);
+                return (long)(_head.Sequence - _head.ConfirmedThrough - Skipped(_head.ConfirmedThrough, _head.Sequence));
         }
+    }
+
+    /// <summary>
+    /// Whether signing waits for the ledger's head (<see cref="HoldSigningForLedgerHead"/>): the poller keeps its readings
+    /// unsigned meanwhile, so that a store restored from an older copy never signs a number the ledger already holds.
+    /// </summary>
+    public bool SigningHeld
+    {
+        get
+        {
+            lock (_gate)
+                return _holdUntilMs != 0 && Environment.TickCount64 < _holdUntilMs;
+        }
+    }
+
+    /// <summary>
+    /// Lets signing wait up to <paramref name="max"/> for the ledger's head (<see cref="ReconcileWithLedger"/> ends the
+    /// wait). After that the gateway signs anyway: a gateway must keep taking readings through an outage.
+    /// </summary>
+    public void HoldSigningForLedgerHead(TimeSpan max)
+    {
+        lock (_gate)
+            _holdUntilMs = Environment.TickCount64 + (long)max.TotalMilliseconds;
+    }
+
+    /// <summary>
+    /// How many numbers after the ledger's head a ledger-ahead gap skips: a store that was lost or replaced may have
+    /// signed that many records the ledger never received, and none of those numbers may be signed again.
+    /// </summary>
+    public ulong LedgerAheadReserve { get; init; } = DefaultLedgerAheadReserve;
+
+    /// <summary>The default of <see cref="LedgerAheadReserve"/>.</summary>
+    public const ulong DefaultLedgerAheadReserve = 1000;
+
+    /// <summary>
+    /// Takes the ledger's word on where the device's chain stands (a receipt's <c>acceptedThrough</c> with its
+    /// <c>headDigest</c>, or the retained head): when this store holds the same record at <paramref name="ledgerSequence"/>,
+    /// confirms through it. When the ledger is ahead of this store (restored from an older copy, a swapped card, a lost
+    /// tail) or holds another record there, this store never signs a number at or below the ledger's head again: it signs
+    /// a gap declaration that continues the ledger's chain (prev = <paramref name="ledgerDigest"/>) and skips the numbers
+    /// after the head that this or a lost store may have used (its own head, plus <see cref="LedgerAheadReserve"/>),
+    /// and records after the head that this store signed are abandoned, never sent. Ends any wait for the head.
+    /// </summary>
+    /// <returns>How many records it newly confirmed, and the gap declaration it signed, if any.</returns>
+    public (long Confirmed, SignedReading? Gap) ReconcileWithLedger(ulong ledgerSequence, ReadOnlySpan<byte> ledgerDigest, RecordSigner signer, long gatewayTimeMs, TimeStatus timeStatus)
+    {
+        if (ledgerDigest.Length != 32)
+            throw new ArgumentException("A digest is 32 bytes.", nameof(ledgerDigest));
+        lock (_gate)
+        {
+            _holdUntilMs = 0;
+            if (ledgerSequence == 0 || IsReadOnly)
+                return (0, null);
+            if (ledgerSequence <= _head.Sequence)
+            {
+                var held = ReadRange(ledgerSequence, ledgerSequence, 1);
+                if (held.Count == 1 && held[0].Digest.Span.SequenceEqual(ledgerDigest))
+                    return (Confirm(ledgerSequence), null);
+                // Pruned after its confirmation: nothing to compare with, and it was confirmed in this form.
+                if (held.Count == 0 && ledgerSequence <= _head.ConfirmedThrough)
+                    return (0, null);
+            }
+            // Already continued after this head (a receipt that was on its way when the declaration was signed).
+            foreach (var declared in Declared)
+            {
+                if (declared.FromSequence == ledgerSequence + 1 && declared.PrevHash.Span.SequenceEqual(ledgerDigest))
+                    return (0, null);
+            }
+            if (_failed)
+                throw new IOException("the record store stopped syncing to disk; the agent must restart to reopen it");
+
+            // The ledger holds a chain this store does not end: continue after it, skipping every number this store
+            // may have used.
+            ulong to = checked(Math.Max(ledgerSequence, _head.Sequence) + Math.Max(1, LedgerAheadReserve));
+            var gap = signer.Sign(new GapRecord
+            {
+                Device = signer.Key.Address,
+                Sequence = checked(to + 1),
+                FromSequence = ledgerSequence + 1,
+                ToSequence = to,
+                Reason = GapReason.LedgerAhead,
+                GatewayTimeMs = gatewayTimeMs,
+                TimeStatus = timeStatus,
+                PrevHash = ledgerDigest.ToArray(),
+            });
+            try
+            {
+                Durably(1, () => _records.Insert(RecordBlocks.ToDocument([gap])));
+            }
+            catch (IOException)
+            {
+                _failed = true;
+                throw;
+            }
+            _device = signer.Key.Address;
+            // Everything at or below the ledger's head is the ledger's: this store's own versions never leave.
+            _head = new ChainHead(gap.Record.Sequence, gap.Digest, ledgerSequence);
+            Declared.Add((GapRecord)gap.Record);
+            WriteHead();
+            return (0, gap);
+        }
+    }
+
+    /// <summary>Numbers in (<paramref name="after"/>, <paramref name="through"/>] that this store's gap declarations skip.</summary>
+    private ulong Skipped(ulong after, ulong through)
+    {
+        ulong skipped = 0;
+        foreach (var g in Declared)
+        {
+            var from = Math.Max(g.FromSequence, after + 1);
+            var to = Math.Min(g.ToSequence, through);
+            if (from <= to)
+                skipped += to - from + 1;
+        }
+        return skipped;
+    }
+
+    private bool InDeclaredRange(ulong sequence)
+    {
+        foreach (var g in Declared)
+        {
+            if (g.FromSequence <= sequence && sequence <= g.ToSequence)
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// This store's gap declarations above the confirmed watermark, read on first use (not in the constructor, which
+    /// touches as little as it can: a store that fails to open leaves LiteDB behind unreachable, and its finalizer throws).
+    /// </summary>
+    private List<GapRecord> Declared => _declaredCache ??= ReadDeclared();
+
+    private List<GapRecord> ReadDeclared()
+    {
+        var declared = new List<GapRecord>();
+        // Only blocks above the watermark (the unconfirmed tail, which the uplink reads anyway), through the _id index.
+        if (_head.Sequence <= _head.ConfirmedThrough)
+            return declared;
+        foreach (var block in _records.Find(Query.GT("_id", (long)Math.Min(_head.ConfirmedThrough, long.MaxValue))).ToList())
+        {
+            if (RecordBlocks.IsGap(block))
+                declared.AddRange(RecordBlocks.FromDocument(block).Select(r => (GapRecord)r.Record));
+        }
+        return declared;
     }
 
     /// <summary>
@@ -183,7 +332,19 @@ internal sealed class RecordStore : IDisposable
         lock (_gate)
         {
             var from = Math.Max(afterSequence, _head.ConfirmedThrough) + 1;
-            return ReadRange(from, _head.Sequence, max);
+            if (Declared.Count == 0)
+                return ReadRange(from, _head.Sequence, max);
+            // Records this store signed in a range it later declared skipped are abandoned: never sent.
+            var result = new List<SignedReading>();
+            while (result.Count < max && from <= _head.Sequence)
+            {
+                var batch = ReadRange(from, _head.Sequence, max);
+                if (batch.Count == 0)
+                    break;
+                result.AddRange(batch.Where(r => !InDeclaredRange(r.Record.Sequence)).Take(max - result.Count));
+                from = batch[^1].Record.Sequence + 1;
+            }
+            return result;
         }
     }
 
@@ -276,8 +437,9 @@ internal sealed class RecordStore : IDisposable
             var through = Math.Min(throughSequence, _head.Sequence);
             if (through <= _head.ConfirmedThrough)
                 return 0;
-            var newly = (long)(through - _head.ConfirmedThrough);
+            var newly = (long)(through - _head.ConfirmedThrough - Skipped(_head.ConfirmedThrough, through));
             _head = _head with { ConfirmedThrough = through };
+            Declared.RemoveAll(g => g.Sequence <= through);
             _watermarkDirty = true;
             if (Environment.TickCount64 - _lastHeadWriteMs >= (long)WatermarkFlushInterval.TotalMilliseconds)
                 WriteHead();

@@ -65,6 +65,21 @@ internal sealed partial class MqttUplink : IAsyncDisposable
     /// </summary>
     public string? LedgerAddress { get; set; }
 
+    /// <summary>
+    /// Signs the gap declaration when the ledger turns out to be ahead of the store (<see cref="RecordStore.ReconcileWithLedger"/>);
+    /// null: the uplink only confirms what matches and never continues after the ledger's head.
+    /// </summary>
+    public EdgeMeter.Crypto.Signing.RecordSigner? Signer { get; init; }
+
+    /// <summary>The time status a gap declaration is signed with.</summary>
+    public Func<TimeStatus> TimeStatus { get; init; } = () => EdgeMeter.Crypto.Records.TimeStatus.Unsynchronised;
+
+    /// <summary>Gap declarations this uplink signed because the ledger was ahead of the store.</summary>
+    public long GapsDeclared => Interlocked.Read(ref _gapsDeclared);
+
+    private long _gapsDeclared;
+    private long _headRequestedMs;
+
     /// <summary>The chain's confirmed balance (closed months) from the last verified balance message.</summary>
     public decimal? ConfirmedBalance { get; private set; }
 
@@ -140,8 +155,12 @@ internal sealed partial class MqttUplink : IAsyncDisposable
             .WithTopicFilter(f => f.WithTopic(Topics.ClaimReceipt(_device)).WithAtLeastOnceQoS())
             .WithTopicFilter(f => f.WithTopic(Topics.Events(_device)).WithAtLeastOnceQoS())
             .WithTopicFilter(f => f.WithTopic(Topics.Params(_device)).WithAtLeastOnceQoS())
+            .WithTopicFilter(f => f.WithTopic(Topics.Head(_device)).WithAtLeastOnceQoS())
             .Build();
         await _client.SubscribeAsync(subscribe, ct).ConfigureAwait(false);
+        // The retained head arrives with the subscription; ask as well, in case the broker lost it.
+        _headRequestedMs = Environment.TickCount64;
+        await PublishAsync(Topics.HeadRequest(_device), [], retain: false, ct).ConfigureAwait(false);
         await PublishAsync(Topics.Status(_device), StatusPayload("online", _boot.Count), retain: true, ct).ConfigureAwait(false);
         lock (_gate)
         {
@@ -160,6 +179,12 @@ internal sealed partial class MqttUplink : IAsyncDisposable
         {
             ct.ThrowIfCancellationRequested();
             LastAliveMs = Environment.TickCount64;
+            if (_store.SigningHeld && Environment.TickCount64 - _headRequestedMs >= 2000)
+            {
+                // The ledger may have subscribed after our first request: ask again while signing waits for the answer.
+                _headRequestedMs = Environment.TickCount64;
+                await PublishAsync(Topics.HeadRequest(_device), [], retain: false, ct).ConfigureAwait(false);
+            }
             var batch = NextBatch();
             if (batch is null)
             {
@@ -233,6 +258,11 @@ internal sealed partial class MqttUplink : IAsyncDisposable
                 if (FromLedger(topic, payload) is { } balance && BalanceCodec.Decode(balance) is var b && b.Device == _device)
                     ConfirmedBalance = b.Balance;
             }
+            else if (topic == Topics.Head(_device))
+            {
+                if (FromLedger(topic, payload) is { } head && TransactionCodec.DecodeHead(head) is var h && h.Device == _device)
+                    Reconcile(h.Sequence, h.Digest);
+            }
             else if (topic == Topics.ClaimReceipt(_device))
             {
                 if (FromLedger(topic, payload) is { } verdict && ClaimReceipt.Decode(verdict) is { } r && r.Device == _device)
@@ -263,10 +293,45 @@ internal sealed partial class MqttUplink : IAsyncDisposable
         return null;
     }
 
+    /// <summary>
+    /// Confirms through the ledger's head when the store holds the same record there; otherwise continues after it with a
+    /// gap declaration (the store is behind the ledger or holds another record at its head).
+    /// </summary>
+    private void Reconcile(ulong sequence, byte[] digest)
+    {
+        if (Signer is null)
+            return;
+        var (newly, gap) = _store.ReconcileWithLedger(sequence, digest, Signer, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), TimeStatus());
+        _metrics.AddConfirmed(newly);
+        if (gap?.Record is GapRecord declared)
+        {
+            Interlocked.Increment(ref _gapsDeclared);
+            _metrics.AddSigned(1);
+            _metrics.AddStored(1);
+            LogLedgerAhead(sequence, declared.FromSequence, declared.ToSequence, declared.Sequence);
+            lock (_gate)
+            {
+                _inFlight.Clear();
+                _sentThrough = _store.Head.ConfirmedThrough;
+            }
+            _wake.Release();
+        }
+    }
+
     private void HandleReceipt(Receipt receipt)
     {
         LastReceiptAt = DateTimeOffset.UtcNow;
-        var newly = _store.Confirm(receipt.AcceptedThrough);
+        long newly;
+        if (receipt.HeadDigest is { } head && Signer is not null)
+        {
+            // Confirm only what the ledger holds in the same form; anything else is a chain to continue after.
+            Reconcile(receipt.AcceptedThrough, head);
+            newly = 0;
+        }
+        else
+        {
+            newly = _store.Confirm(receipt.AcceptedThrough);
+        }
         _metrics.AddConfirmed(newly);
         lock (_gate)
         {
@@ -339,6 +404,9 @@ internal sealed partial class MqttUplink : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Ledger rejected transaction {TxId}: {Reason}; ledger holds through {Through}")]
     private partial void LogRejected(string txId, string reason, ulong through);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The ledger holds this device's chain through seq {LedgerSeq}, ahead of (or other than) this store: continuing after it; seqs {From}..{To} declared skipped by the gap declaration at seq {Seq}")]
+    private partial void LogLedgerAhead(ulong ledgerSeq, ulong from, ulong to, ulong seq);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored a downlink message on {Topic} not signed by the ledger: {Reason}")]
     private partial void LogUnverified(string topic, string reason);

@@ -25,6 +25,15 @@ internal static class Topics
     /// <summary>Downlink: the chain's confirmed token balance (retained).</summary>
     public static string Balance(string device) => $"{Root}/{device}/balance";
 
+    /// <summary>
+    /// Downlink: the ledger's head of the device's chain (retained, ledger-signed): the highest sequence number it holds and
+    /// that record's digest. A gateway whose store is behind it continues after it with a gap declaration.
+    /// </summary>
+    public static string Head(string device) => $"{Root}/{device}/head";
+
+    /// <summary>Uplink: asks the ledger to publish <see cref="Head"/> again (empty payload), at every connect.</summary>
+    public static string HeadRequest(string device) => $"{Root}/{device}/head-request";
+
     /// <summary>Downlink: congestion and demand-response events, operator-signed.</summary>
     public static string Events(string device) => $"{Root}/{device}/events";
 
@@ -34,6 +43,7 @@ internal static class Topics
     /// <summary>The ledger's subscriptions: every device's transactions and claims.</summary>
     public const string AllTx = Root + "/+/tx";
     public const string AllClaims = Root + "/+/claim";
+    public const string AllHeadRequests = Root + "/+/head-request";
 
     /// <summary>The device segment of a topic <c>edgemeter/{device}/...</c>, or null.</summary>
     public static string? DeviceOf(string topic)

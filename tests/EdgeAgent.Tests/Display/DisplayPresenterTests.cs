@@ -246,6 +246,19 @@ public sealed class DisplayPresenterTests
     }
 
     [Fact]
+    public void Dropped_unsigned_readings_are_an_alarm_before_the_balance()
+    {
+        var household = TestStatus.Household();
+        var dropped = household with { Counters = household.Counters with { DroppedUnsigned = 13 } };
+
+        var pages = DisplayPresenter.BuildPages(Input(dropped), 16);
+        Assert.Equal(new DisplayPage("alarm", "! Dropped 13", "unsigned reads"), pages[0]);
+        Assert.Equal("balance", pages[1].Id);
+        Assert.Equal(new DisplayPage("alarm", "!Drop 13", "unsigned"), DisplayPresenter.BuildPages(Input(dropped), 8)[0]);
+        Assert.DoesNotContain(DisplayPresenter.BuildPages(Input(household), 16), p => p.Id == "alarm");
+    }
+
+    [Fact]
     public void Missing_balance_and_estimate_are_dashes_not_zero()
     {
         var status = TestStatus.Household(balance: null) with { Provisional = null };
