@@ -32,7 +32,9 @@ public sealed class InMemoryInvocationCounter(uint next = 0) : IInvocationCounte
 
 /// <summary>
 /// Security suite 0 (AES-GCM-128) as used by HLS-GMAC: glo-ciphering of xDLMS APDUs and the GMAC of the HLS pass.
-/// IV = system title (8) || invocation counter (4); tag truncated to 12 bytes.
+/// IV = system title (8) || invocation counter (4); tag truncated to 12 bytes. One instance per association: it is not
+/// safe for concurrent use (the AES-GCM context underneath is not: a property test sharing one across threads once saw
+/// an APDU with an altered invocation counter pass).
 /// </summary>
 public sealed class DlmsCipher : IDisposable
 {
