@@ -94,6 +94,13 @@ internal sealed class DlmsMeters : IMeterSource, IAsyncDisposable
                         // The meter refuses the profile: its live registers are still worth reading.
                         catchUp.Failed(e.Message);
                     }
+                    catch (Exception e) when (e is TimeoutException or IOException or System.Net.Sockets.SocketException)
+                    {
+                        // The link dropped during the read-back: reconnect as usual, but a profile too slow to read must
+                        // not keep the live readings from ever arriving, so it waits its retry time.
+                        catchUp.Failed(e.Message);
+                        throw;
+                    }
                 }
                 var values = new List<QuantityReading>(channel.Recorded.Count);
                 foreach (string quantity in channel.Recorded.Order(StringComparer.Ordinal))

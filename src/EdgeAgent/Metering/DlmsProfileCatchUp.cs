@@ -107,7 +107,8 @@ internal sealed class DlmsProfileCatchUp(MeterChannel channel, ObisCode profile,
 
     /// <summary>
     /// The meter refused the read-back (no such profile, access denied): the live readings go on, the read-back is
-    /// tried again after <see cref="RetryAfterFailure"/>. (A timeout or a dropped link is retried at the next poll.)
+    /// tried again after <see cref="RetryAfterFailure"/>. So is a read-back the link dropped in (a timeout): a profile too
+    /// slow to read must not keep the live readings away.
     /// </summary>
     public void Failed(string reason)
     {
