@@ -162,43 +162,16 @@ internal sealed partial class MeterPoller
             // Rows read back from the meter's memory come first: they are older than this cycle's live values.
             foreach (var v in read.ReadBack)
             {
-                drafts.Add(new ReadingRecord
+                drafts.Add(Draft(meter, read.At, timeStatus, v.Obis, v.Mantissa, v.Scaler, v.Unit) with
                 {
-                    Device = "",
-                    Sequence = 0,
-                    PrevHash = ReadOnlyMemory<byte>.Empty,
-                    MeterId = meter.Id,
-                    Obis = v.Obis,
-                    Value = v.Mantissa,
-                    Scaler = v.Scaler,
-                    Unit = v.Unit,
-                    Source = meter.Source,
-                    Clean = meter.Clean,
-                    GatewayTimeMs = read.At.ToUnixTimeMilliseconds(),
                     MeterTimeMs = v.MeterTime.ToUnixTimeMilliseconds(),
-                    TimeStatus = timeStatus,
                     Origin = RecordOrigin.MeterMemory,
                 });
             }
             foreach (var v in read.Values)
             {
-                if (!meter.Recorded.Contains(v.Quantity))
-                    continue;
-                drafts.Add(new ReadingRecord
-                {
-                    Device = "",
-                    Sequence = 0,
-                    PrevHash = ReadOnlyMemory<byte>.Empty,
-                    MeterId = meter.Id,
-                    Obis = v.Obis,
-                    Value = v.Mantissa,
-                    Scaler = v.Scaler,
-                    Unit = v.Unit,
-                    Source = meter.Source,
-                    Clean = meter.Clean,
-                    GatewayTimeMs = read.At.ToUnixTimeMilliseconds(),
-                    TimeStatus = timeStatus,
-                });
+                if (meter.Recorded.Contains(v.Quantity))
+                    drafts.Add(Draft(meter, read.At, timeStatus, v.Obis, v.Mantissa, v.Scaler, v.Unit));
             }
         }
 
@@ -225,6 +198,23 @@ internal sealed partial class MeterPoller
         }
         return [];
     }
+
+    /// <summary>A reading as polled; the store fills in the device, the sequence number and the link.</summary>
+    private static ReadingRecord Draft(MeterChannel meter, DateTimeOffset at, TimeStatus timeStatus, string obis, long mantissa, sbyte scaler, string unit) => new()
+    {
+        Device = "",
+        Sequence = 0,
+        PrevHash = ReadOnlyMemory<byte>.Empty,
+        MeterId = meter.Id,
+        Obis = obis,
+        Value = mantissa,
+        Scaler = scaler,
+        Unit = unit,
+        Source = meter.Source,
+        Clean = meter.Clean,
+        GatewayTimeMs = at.ToUnixTimeMilliseconds(),
+        TimeStatus = timeStatus,
+    };
 
     /// <summary>Readings buffered at most, whatever the interval (a large installation polls many quantities).</summary>
     public const int MaxPending = 2000;
