@@ -64,15 +64,7 @@ internal static class Secp256k1Signer
     /// </summary>
     public static bool TryRecoverPublicKey(ReadOnlySpan<byte> digest32, ReadOnlySpan<byte> signature65, Span<byte> publicKey65)
     {
-        if (digest32.Length != 32 || signature65.Length != SignatureSize || publicKey65.Length < 65)
-            return false;
-        int v = signature65[64];
-        if (v is not (27 or 28))
-            return false;
-
-        var r = Scalar.Read(signature65[..32], out ulong rOverflow);
-        var s = Scalar.Read(signature65[32..64], out ulong sOverflow);
-        if (rOverflow != 0 || sOverflow != 0 || r.ZeroMask != 0 || s.ZeroMask != 0 || s.HighMask != 0)
+        if (digest32.Length != 32 || publicKey65.Length < 65 || !TryReadSignature(signature65, out var r, out var s, out int v))
             return false;
 
         // v of 27/28 carries only the y parity; an x ≥ n (recovery id 2, 3) cannot be expressed, as in the EVM.
@@ -104,14 +96,7 @@ internal static class Secp256k1Signer
     /// </summary>
     public static bool VerifyWithKeyTable(ReadOnlySpan<byte> digest32, ReadOnlySpan<byte> signature65, ReadOnlySpan<ulong> keyTable)
     {
-        if (digest32.Length != 32 || signature65.Length != SignatureSize || keyTable.Length != FixedBaseMultiplier.TableWords)
-            return false;
-        int v = signature65[64];
-        if (v is not (27 or 28))
-            return false;
-        var r = Scalar.Read(signature65[..32], out ulong rOverflow);
-        var s = Scalar.Read(signature65[32..64], out ulong sOverflow);
-        if (rOverflow != 0 || sOverflow != 0 || r.ZeroMask != 0 || s.ZeroMask != 0 || s.HighMask != 0)
+        if (digest32.Length != 32 || keyTable.Length != FixedBaseMultiplier.TableWords || !TryReadSignature(signature65, out var r, out var s, out int v))
             return false;
 
         var e = Scalar.Read(digest32, out _);
@@ -123,6 +108,23 @@ internal static class Secp256k1Signer
             return false;
         FieldElement.TryRead(signature65[..32], out var rx);
         return FieldElement.EqualMask(x, rx) != 0 && y.IsOdd == (ulong)(v - 27);
+    }
+
+    /// <summary>
+    /// r, s and v of a 65-byte signature r‖s‖v, when it is one recovery accepts: r and s in [1, n − 1], s low, v 27 or 28.
+    /// The one place these checks live for recovery, verification and batch verification.
+    /// </summary>
+    private static bool TryReadSignature(ReadOnlySpan<byte> signature65, out Scalar r, out Scalar s, out int v)
+    {
+        r = default;
+        s = default;
+        v = 0;
+        if (signature65.Length != SignatureSize || signature65[64] is not (27 or 28))
+            return false;
+        v = signature65[64];
+        r = Scalar.Read(signature65[..32], out ulong rOverflow);
+        s = Scalar.Read(signature65[32..64], out ulong sOverflow);
+        return rOverflow == 0 && sOverflow == 0 && r.ZeroMask == 0 && s.ZeroMask == 0 && s.HighMask == 0;
     }
 
     /// <summary>Signatures per batch in <see cref="VerifyBatchWithKeyTable"/>: one inversion of each kind per batch.</summary>
@@ -148,18 +150,10 @@ internal static class Secp256k1Signer
         var sProduct = Scalar.One;
         for (int i = 0; i < m; i++)
         {
-            var signature = signatures[i].Span;
             ok[i] = false;
             r[i] = Scalar.One;
             sInv[i] = Scalar.One;
-            if (digests[i] is not { Length: 32 } || signature.Length != SignatureSize || signature[64] is not (27 or 28))
-            {
-                sPrefix[i] = sProduct;
-                continue;
-            }
-            var ri = Scalar.Read(signature[..32], out ulong rOverflow);
-            var si = Scalar.Read(signature[32..64], out ulong sOverflow);
-            if (rOverflow == 0 && sOverflow == 0 && ri.ZeroMask == 0 && si.ZeroMask == 0 && si.HighMask == 0)
+            if (digests[i] is { Length: 32 } && TryReadSignature(signatures[i].Span, out var ri, out var si, out _))
             {
                 ok[i] = true;
                 r[i] = ri;
