@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using EdgeMeter.Crypto.Random;
 
 namespace EdgeMeter.Crypto.Curves;
 
@@ -10,7 +10,7 @@ internal static class Blinding
         Span<byte> bytes = stackalloc byte[32];
         while (true)
         {
-            RandomNumberGenerator.Fill(bytes);
+            KernelRandom.Fill(bytes);
             if (FieldElement.TryRead(bytes, out var f) && f.ZeroMask == 0)
                 return f;
         }
@@ -21,7 +21,7 @@ internal static class Blinding
         Span<byte> bytes = stackalloc byte[32];
         while (true)
         {
-            RandomNumberGenerator.Fill(bytes);
+            KernelRandom.Fill(bytes);
             var s = Scalar.Read(bytes, out ulong overflow);
             if ((overflow | (s.ZeroMask & 1)) == 0)
                 return s;

@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
+using EdgeMeter.Crypto.Random;
 
 namespace EdgeMeter.Crypto.Files;
 
@@ -25,7 +25,7 @@ public static partial class AtomicFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full)!;
-        var temp = full + ".tmp-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        var temp = full + ".tmp-" + Convert.ToHexStringLower(KernelRandom.GetBytes(6));
         try
         {
             var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using EdgeMeter.Crypto.Files;
+using EdgeMeter.Crypto.Random;
 
 namespace EdgeMeter.Crypto.Keys;
 
@@ -30,7 +31,7 @@ internal static class KeyFile
         byte[] secret = new byte[32];
         do
         {
-            RandomNumberGenerator.Fill(secret);
+            KernelRandom.Fill(secret);
         }
         while (!isValid(secret));
 

@@ -1,3 +1,4 @@
+using EdgeMeter.Crypto.Hashing;
 using System.Security.Cryptography;
 using EdgeMeter.Crypto.Keys;
 using Org.BouncyCastle.Asn1.Sec;
@@ -86,7 +87,7 @@ public sealed class OcmfKey
     /// <summary>ECDSA-secp256r1-SHA256 over <paramref name="data"/>; DER-encoded (r, s).</summary>
     public byte[] Sign(ReadOnlySpan<byte> data)
     {
-        var digest = SHA256.HashData(data);
+        var digest = Sha256.HashData(data);
         var signer = new ECDsaSigner(new HMacDsaKCalculator(new Sha256Digest()));
         signer.Init(true, _private);
         var rs = signer.GenerateSignature(digest);
@@ -102,7 +103,7 @@ public sealed class OcmfKey
             var rs = StandardDsaEncoding.Instance.Decode(Domain.N, derSignature);
             var verifier = new ECDsaSigner();
             verifier.Init(false, publicKey);
-            return verifier.VerifySignature(SHA256.HashData(data), rs[0], rs[1]);
+            return verifier.VerifySignature(Sha256.HashData(data), rs[0], rs[1]);
         }
         catch (ArgumentException)
         {

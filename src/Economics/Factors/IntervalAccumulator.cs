@@ -400,7 +400,7 @@ public sealed class IntervalAccumulator
     public static string InputsHash(IReadOnlyList<ConsumptionInterval> intervals, long fromUtcTicks, long toUtcTicks)
     {
         ArgumentNullException.ThrowIfNull(intervals);
-        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var sha = new EdgeMeter.Crypto.Hashing.Sha256();
         foreach (var iv in intervals.OrderBy(i => i.Start.UtcTicks))
         {
             if (iv.Start.UtcTicks < fromUtcTicks || iv.Start.UtcTicks >= toUtcTicks)

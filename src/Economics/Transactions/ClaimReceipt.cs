@@ -1,6 +1,6 @@
+using EdgeMeter.Crypto.Hashing;
 using System.Buffers;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
 
 namespace EdgeMeter.Economics;
@@ -16,7 +16,7 @@ namespace EdgeMeter.Economics;
 public sealed record ClaimReceipt(string Device, string Month, string ClaimHash, bool Accepted, long ClaimedTokens, long RecomputedTokens, string? Reason)
 {
     /// <summary>Hex SHA-256 of a claim's payload bytes.</summary>
-    public static string HashOf(ReadOnlySpan<byte> claimPayload) => Convert.ToHexStringLower(SHA256.HashData(claimPayload));
+    public static string HashOf(ReadOnlySpan<byte> claimPayload) => Convert.ToHexStringLower(Sha256.HashData(claimPayload));
 
     /// <summary>The receipt's JSON: <c>{"type":"claim-receipt","device","month","claimHash","status","claimed","recomputed","reason"?}</c>.</summary>
     public byte[] Encode()

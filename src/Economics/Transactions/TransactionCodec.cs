@@ -1,5 +1,5 @@
+using EdgeMeter.Crypto.Hashing;
 using System.Buffers;
-using System.Security.Cryptography;
 using System.Text.Json;
 using EdgeMeter.Crypto.Records;
 
@@ -53,7 +53,7 @@ public static class TransactionCodec
     /// </summary>
     public static string MakeId(IReadOnlyList<SignedReading> records)
     {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var sha = new Sha256();
         foreach (var r in records)
             sha.AppendData(r.Digest.Span);
         Span<byte> hash = stackalloc byte[32];

@@ -1,3 +1,4 @@
+using EdgeMeter.Crypto.Hashing;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using EdgeMeter.Agent.Demo;
@@ -5,6 +6,7 @@ using EdgeMeter.Crypto.Keys;
 using EdgeMeter.Crypto.Signing;
 using EdgeMeter.Protocols.Modbus;
 using Microsoft.Extensions.Logging.Abstractions;
+using EdgeMeter.Crypto.Random;
 
 namespace EdgeMeter.Agent.Bench;
 
@@ -45,7 +47,7 @@ internal static class GatewayBench
     {
         Span<byte> secret = stackalloc byte[32];
         do
-            RandomNumberGenerator.Fill(secret);
+            KernelRandom.Fill(secret);
         while (!IsValid(secret));
         key = FileDeviceKey.FromSecret(secret);
         CryptographicOperations.ZeroMemory(secret);
@@ -74,7 +76,7 @@ internal static class GatewayBench
         signatures = new byte[64][];
         for (int i = 0; i < digests.Length; i++)
         {
-            digests[i] = SHA256.HashData(BitConverter.GetBytes(i));
+            digests[i] = Sha256.HashData(BitConverter.GetBytes(i));
             signatures[i] = new byte[65];
             key.SignDigest(digests[i], signatures[i]);
         }

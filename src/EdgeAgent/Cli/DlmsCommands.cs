@@ -1,3 +1,4 @@
+using EdgeMeter.Crypto.Random;
 using System.CommandLine;
 using System.Globalization;
 using System.Net.Sockets;
@@ -459,6 +460,7 @@ internal static class DlmsCommands
                     BlockCipherKey = Hex("--block-key", blockKey, 16),
                     AuthenticationKey = Hex("--auth-key", authKey, 16),
                     ClientSystemTitle = Hex("--system-title", systemTitle, 8),
+                    ChallengeFactory = () => KernelRandom.GetBytes(16),
                 };
             default:
                 throw new CliException($"--auth '{auth}' is not none, low or hls-gmac", ExitCodes.BadInput);

@@ -1,3 +1,4 @@
+using EdgeMeter.Crypto.Random;
 using System.Globalization;
 using EdgeMeter.Protocols.Dlms;
 
@@ -117,6 +118,7 @@ internal sealed class DlmsMeterOptions
             ClientSystemTitle = Convert.FromHexString(SystemTitle!),
             InvocationCounters = counters,
             LastServerInvocationCounter = lastServerCounter,
+            ChallengeFactory = () => KernelRandom.GetBytes(16),
         },
         _ => new DlmsClientSettings { ClientAddress = (ushort)Client },
     };

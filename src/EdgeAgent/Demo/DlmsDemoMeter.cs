@@ -1,3 +1,4 @@
+using EdgeMeter.Crypto.Random;
 using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Crypto.Records;
 using EdgeMeter.Protocols.Dlms;
@@ -24,6 +25,7 @@ internal sealed class DlmsDemoMeter : IAsyncDisposable
             BlockCipherKey = Convert.FromHexString(BlockCipherKey),
             AuthenticationKey = Convert.FromHexString(AuthenticationKey),
         }, wattHoursPerHour: 3600 * 2);
+        meter.ChallengeFactory = () => KernelRandom.GetBytes(16);
         _server = DlmsSimulatorServer.Start(meter, DlmsFraming.Wrapper);
     }
 

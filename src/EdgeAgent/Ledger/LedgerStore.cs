@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using EdgeMeter.Crypto.Hashing;
 using EdgeMeter.Crypto.Records;
 using LiteDB;
 using EdgeMeter.Economics;
@@ -90,7 +90,7 @@ internal sealed class LedgerStore : IDisposable
     public long AppendBlock(string txId, DeviceState newState, IReadOnlyList<(ulong Sequence, byte[] Digest)> accepted, long timeMs, Func<ulong, ChainRecord?>? content = null)
     {
         var height = Height + 1;
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var sha = new Sha256();
         sha.AppendData(LastBlockHash);
         sha.AppendData(System.Text.Encoding.UTF8.GetBytes(txId));
         foreach (var (_, digest) in accepted)

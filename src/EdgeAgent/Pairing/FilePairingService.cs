@@ -6,6 +6,7 @@ using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Agent.Status;
 using EdgeMeter.Crypto.Files;
 using Microsoft.Extensions.Logging;
+using EdgeMeter.Crypto.Random;
 
 namespace EdgeMeter.Agent.Pairing;
 
@@ -278,7 +279,7 @@ internal sealed partial class FilePairingService : IPairingService
 
     private void Issue(DateTimeOffset now)
     {
-        int n = RandomNumberGenerator.GetInt32(0, 1_000_000);
+        int n = KernelRandom.GetInt32(0, 1_000_000);
         _code = new PairingCode(n.ToString("D6", CultureInfo.InvariantCulture), now + _options.CodeLifetime);
         LogCodeIssued(_logger, _code.ExpiresAt);
         if (LogCodes)

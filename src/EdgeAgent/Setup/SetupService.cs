@@ -17,6 +17,7 @@ using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Adapter;
 using MQTTnet.Exceptions;
+using EdgeMeter.Crypto.Random;
 
 namespace EdgeMeter.Agent.Setup;
 
@@ -426,7 +427,7 @@ internal sealed partial class SetupService : ISetupService
         using var client = new MqttClientFactory().CreateMqttClient();
         try
         {
-            var version = await MqttConnection.ConnectAsync(client, options, "edgemeter-test-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)),
+            var version = await MqttConnection.ConnectAsync(client, options, "edgemeter-test-" + Convert.ToHexStringLower(KernelRandom.GetBytes(4)),
                 cleanStart: true, timeout.Token).ConfigureAwait(false);
             await client.DisconnectAsync(new MqttClientDisconnectOptions(), timeout.Token).ConfigureAwait(false);
             return new TestReadResult(null, [], version == MQTTnet.Formatter.MqttProtocolVersion.V500 ? "MQTT 5" : "MQTT 3.1.1");

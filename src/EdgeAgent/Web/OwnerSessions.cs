@@ -1,6 +1,8 @@
+using EdgeMeter.Crypto.Hashing;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
+using EdgeMeter.Crypto.Random;
 
 namespace EdgeMeter.Agent.Web;
 
@@ -127,9 +129,9 @@ internal sealed class OwnerSessions
     private static string NewToken()
     {
         Span<byte> raw = stackalloc byte[32];
-        RandomNumberGenerator.Fill(raw);
+        KernelRandom.Fill(raw);
         return Base64Url.EncodeToString(raw);
     }
 
-    private static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+    private static byte[] Hash(string token) => Sha256.HashData(Encoding.UTF8.GetBytes(token));
 }

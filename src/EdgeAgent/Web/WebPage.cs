@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using EdgeMeter.Crypto.Hashing;
 using System.Text;
 
 namespace EdgeMeter.Agent.Web;
@@ -786,5 +786,5 @@ async function poll1() {
         "script-src '", Hash(Script), "'; ",
         "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
 
-    private static string Hash(string inline) => "sha256-" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(inline)));
+    private static string Hash(string inline) => "sha256-" + Convert.ToBase64String(Sha256.HashData(Encoding.UTF8.GetBytes(inline)));
 }

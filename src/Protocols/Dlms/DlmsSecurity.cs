@@ -32,9 +32,10 @@ public sealed class InMemoryInvocationCounter(uint next = 0) : IInvocationCounte
 
 /// <summary>
 /// Security suite 0 (AES-GCM-128) as used by HLS-GMAC: glo-ciphering of xDLMS APDUs and the GMAC of the HLS pass.
-/// IV = system title (8) || invocation counter (4); tag truncated to 12 bytes. One instance per association: it is not
-/// safe for concurrent use (the AES-GCM context underneath is not: a property test sharing one across threads once saw
-/// an APDU with an altered invocation counter pass).
+/// IV = system title (8) || invocation counter (4); tag truncated to 12 bytes. AES-GCM runs on the CPU's AES
+/// instructions where it has them, else on OpenSSL (<see cref="Gcm128"/>). One instance per association: it is not
+/// safe for concurrent use (the OpenSSL context is not: a property test sharing one across threads once saw an APDU with
+/// an altered invocation counter pass).
 /// </summary>
 public sealed class DlmsCipher : IDisposable
 {
@@ -47,7 +48,7 @@ public sealed class DlmsCipher : IDisposable
     /// <summary>GCM tag length used by DLMS.</summary>
     public const int TagLength = 12;
 
-    private readonly AesGcm _aes;
+    private readonly Gcm128 _aes;
     private readonly byte[] _authenticationKey;
 
     /// <summary>Creates the cipher from the 16-byte block cipher key (EK) and authentication key (AK).</summary>
@@ -58,7 +59,7 @@ public sealed class DlmsCipher : IDisposable
             throw new ArgumentException("security suite 0 needs a 16-byte block cipher key and a 16-byte authentication key");
         }
 
-        _aes = new AesGcm(blockCipherKey, TagLength);
+        _aes = Gcm128.Create(blockCipherKey, TagLength);
         _authenticationKey = authenticationKey.ToArray();
     }
 
@@ -120,14 +121,10 @@ public sealed class DlmsCipher : IDisposable
         aad[0] = AuthenticatedEncrypted;
         _authenticationKey.CopyTo(aad[1..]);
         var plain = new byte[cipher.Length];
-        try
+        if (!_aes.TryDecrypt(nonce, cipher, tag, plain, aad))
         {
-            _aes.Decrypt(nonce, cipher, tag, plain, aad);
-        }
-        catch (CryptographicException ex)
-        {
-            // A tag mismatch, or any other refusal of the cipher on hostile bytes: never a value, always the protocol's error.
-            throw new DlmsException("ciphered APDU failed authentication (wrong keys or altered bytes)", ex);
+            // A tag mismatch on hostile bytes: never a value, always the protocol's error.
+            throw new DlmsException("ciphered APDU failed authentication (wrong keys or altered bytes)");
         }
 
         return plain;

@@ -114,6 +114,41 @@ public sealed class AotSmokeTests(AotBinaryFixture aot)
     }
 
     [Fact]
+    public async Task Demo_never_maps_openssl_its_hashes_and_dlms_cipher_are_its_own()
+    {
+        // libssl and libcrypto never unload once mapped and cost about 3.7 MB resident: a gateway without TLS must not
+        // map them, the DLMS meter's HLS-GMAC association and ciphered reads included (AES-NI on this machine).
+        var data = Directory.CreateTempSubdirectory("edgemeter-aot-nossl-").FullName;
+        await using var demo = new Background(aot.Binary, ["demo", "--exit-after", "10", "--data", data, "--http", "http://127.0.0.1:0"]);
+        var mapped = new HashSet<string>();
+        int samples = 0;
+        while (!demo.HasExited)
+        {
+            try
+            {
+                foreach (var line in await File.ReadAllLinesAsync($"/proc/{demo.Id}/maps"))
+                {
+                    if (line.Contains("libssl", StringComparison.Ordinal) || line.Contains("libcrypto", StringComparison.Ordinal))
+                        mapped.Add(line[(line.LastIndexOf(' ') + 1)..]);
+                }
+                samples++;
+            }
+            catch (IOException) when (demo.HasExited)
+            {
+            }
+            await Task.Delay(250);
+        }
+
+        Assert.Equal(0, await demo.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(samples >= 10, $"only {samples} samples of the maps:\n{demo.Output}");
+        Assert.Empty(mapped);
+        var last = demo.Output.Trim().Split('\n')[^1];
+        using var json = JsonDocument.Parse(last);
+        Assert.True(json.RootElement.GetProperty("confirmed").GetInt64() >= 5, last);
+        Assert.Contains(Directory.EnumerateFiles(data, "*", SearchOption.AllDirectories), f => Path.GetFileName(f).StartsWith("dlms-", StringComparison.Ordinal) && f.EndsWith(".ic", StringComparison.Ordinal)); // the HLS invocation counter: it ciphered
+    }
+
+    [Fact]
     public async Task Arm64_binary_is_an_aarch64_elf_without_trim_warnings_and_runs_under_qemu()
     {
         TestDependencies.Require(Peer.Arm64Toolchain);

@@ -72,6 +72,9 @@ public sealed class SimulatedDlmsMeter
     /// <summary>The security settings.</summary>
     public SimulatedMeterSecurity Security { get; }
 
+    /// <summary>Draws the StoC challenge for HLS; a CSPRNG (16 bytes) unless the host brings its own or a test pins it.</summary>
+    public Func<byte[]> ChallengeFactory { get; set; } = () => RandomNumberGenerator.GetBytes(16);
+
     /// <summary>The meter's clock.</summary>
     public TimeProvider Time { get; }
 
@@ -237,7 +240,7 @@ public sealed class DlmsServerSession
                 }
 
                 _clientChallenge = aarq.AuthenticationValue;
-                _serverChallenge = RandomNumberGenerator.GetBytes(16);
+                _serverChallenge = _meter.ChallengeFactory();
                 break;
             default:
                 return Reject(1, (byte)(aarq.Authentication == DlmsAuthentication.None ? 14 : 11), null);
