@@ -1,4 +1,4 @@
-using EdgeMeter.Crypto.Random;
+using EdgeMeter.Crypto.Entropy;
 
 namespace EdgeMeter.Crypto.Curves;
 

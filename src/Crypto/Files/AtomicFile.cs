@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using EdgeMeter.Crypto.Random;
+using EdgeMeter.Crypto.Entropy;
 
 namespace EdgeMeter.Crypto.Files;
 

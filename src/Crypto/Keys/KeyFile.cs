@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using EdgeMeter.Crypto.Files;
-using EdgeMeter.Crypto.Random;
+using EdgeMeter.Crypto.Entropy;
 
 namespace EdgeMeter.Crypto.Keys;
 

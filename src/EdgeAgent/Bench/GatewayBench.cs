@@ -6,7 +6,7 @@ using EdgeMeter.Crypto.Keys;
 using EdgeMeter.Crypto.Signing;
 using EdgeMeter.Protocols.Modbus;
 using Microsoft.Extensions.Logging.Abstractions;
-using EdgeMeter.Crypto.Random;
+using EdgeMeter.Crypto.Entropy;
 
 namespace EdgeMeter.Agent.Bench;
 

@@ -1,4 +1,4 @@
-using EdgeMeter.Crypto.Random;
+using EdgeMeter.Crypto.Entropy;
 using System.CommandLine;
 using System.Globalization;
 using System.Net.Sockets;

@@ -1,4 +1,4 @@
-using EdgeMeter.Crypto.Random;
+using EdgeMeter.Crypto.Entropy;
 using System.Globalization;
 using EdgeMeter.Protocols.Dlms;
 

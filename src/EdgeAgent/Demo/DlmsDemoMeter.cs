@@ -1,4 +1,4 @@
-using EdgeMeter.Crypto.Random;
+using EdgeMeter.Crypto.Entropy;
 using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Crypto.Records;
 using EdgeMeter.Protocols.Dlms;

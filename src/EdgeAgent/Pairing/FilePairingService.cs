@@ -6,7 +6,7 @@ using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Agent.Status;
 using EdgeMeter.Crypto.Files;
 using Microsoft.Extensions.Logging;
-using EdgeMeter.Crypto.Random;
+using EdgeMeter.Crypto.Entropy;
 
 namespace EdgeMeter.Agent.Pairing;
 

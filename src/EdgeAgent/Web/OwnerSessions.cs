@@ -2,7 +2,7 @@ using EdgeMeter.Crypto.Hashing;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
-using EdgeMeter.Crypto.Random;
+using EdgeMeter.Crypto.Entropy;
 
 namespace EdgeMeter.Agent.Web;
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace EdgeMeter.Crypto.Random;
+namespace EdgeMeter.Crypto.Entropy;
 
 /// <summary>
 /// Cryptographically secure random bytes straight from the kernel (getrandom(2), blocking only until the pool is
