@@ -78,6 +78,9 @@ internal sealed partial class MeterPoller
     /// </summary>
     public int MaxUnsigned { get; init; } = 20_000;
 
+    // How long the last poll's reads took (ms): the first poll's duration, when its readings are signed after it.
+    private long _lastPollMs;
+
     /// <summary>Readings waiting to be signed and stored.</summary>
     public int UnsignedCount => _pending.Count;
 
@@ -128,7 +131,36 @@ internal sealed partial class MeterPoller
                 LogStoreFailed(e.Message);
             }
         }
-        while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false));
+        while (await NextTickAsync(timer, ct).ConfigureAwait(false));
+    }
+
+    // Waits for the next poll; when readings wait unsigned for the ledger's head and the head comes first, signs them
+    // then: the first reading of a start is signed a round trip to the ledger after it was taken, not a poll later.
+    private async ValueTask<bool> NextTickAsync(PeriodicTimer timer, CancellationToken ct)
+    {
+        if (_pending.Count == 0 || !_store.SigningHeld)
+            return await timer.WaitForNextTickAsync(ct).ConfigureAwait(false);
+        var tick = timer.WaitForNextTickAsync(ct).AsTask();
+        var released = _store.SigningReleased;
+        if (await Task.WhenAny(tick, released).ConfigureAwait(false) == released && !_store.SigningHeld)
+        {
+            try
+            {
+                SignWaiting();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or LiteDB.LiteException)
+            {
+                LogStoreFailed(e.Message);
+            }
+        }
+        return await tick.ConfigureAwait(false);
+    }
+
+    private void SignWaiting()
+    {
+        var signed = Commit();
+        if (signed.Count > 0 && _metrics.MarkFirstSigned(_lastPollMs))
+            LogFirstSigned(signed.Count, _metrics.FirstPollMs, _metrics.FirstSignedSinceStartMs);
     }
 
     /// <summary>Reads every meter once and stores the cycle's records. Returns them.</summary>
@@ -136,6 +168,7 @@ internal sealed partial class MeterPoller
     {
         var pollStarted = Environment.TickCount64;
         var results = await _source.ReadAllAsync(ct).ConfigureAwait(false);
+        _lastPollMs = Environment.TickCount64 - pollStarted;
         var timeStatus = _timeStatus();
         var drafts = new List<ReadingRecord>();
         foreach (var read in results)

@@ -41,6 +41,7 @@ internal sealed class RecordStore : IDisposable
     private List<GapRecord>? _declaredCache;
     /// <summary>Until when (monotonic ms) signing waits for the ledger's head; 0: it does not wait.</summary>
     private long _holdUntilMs;
+    private TaskCompletionSource _released = Released();
 
     /// <summary>Opens (or creates) the database in <paramref name="dataDirectory"/>; the store owns the LiteDB handle.</summary>
     public RecordStore(string dataDirectory)
@@ -158,7 +159,32 @@ internal sealed class RecordStore : IDisposable
     public void HoldSigningForLedgerHead(TimeSpan max)
     {
         lock (_gate)
+        {
             _holdUntilMs = Environment.TickCount64 + (long)max.TotalMilliseconds;
+            if (_released.Task.IsCompleted)
+                _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    /// <summary>
+    /// Completes when the ledger's head ends a wait of <see cref="HoldSigningForLedgerHead"/> (already complete when
+    /// signing is not held), so that readings taken meanwhile are signed then, not a poll later. A wait that runs out
+    /// does not complete it: <see cref="SigningHeld"/> says when that has happened.
+    /// </summary>
+    public Task SigningReleased
+    {
+        get
+        {
+            lock (_gate)
+                return _released.Task;
+        }
+    }
+
+    private static TaskCompletionSource Released()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        done.SetResult();
+        return done;
     }
 
     /// <summary>
@@ -187,6 +213,7 @@ internal sealed class RecordStore : IDisposable
         lock (_gate)
         {
             _holdUntilMs = 0;
+            _released.TrySetResult();
             if (ledgerSequence == 0 || IsReadOnly)
                 return (0, null);
             if (ledgerSequence <= _head.Sequence)

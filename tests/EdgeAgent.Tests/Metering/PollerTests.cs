@@ -98,6 +98,44 @@ public sealed class PollerTests
         Assert.Equal(9UL, store.Head.Sequence);
     }
 
+    [Fact]
+    public async Task Readings_held_for_the_ledger_s_head_are_signed_when_it_comes_not_a_poll_later()
+    {
+        await using var simulated = SimulatedMeter.Start(1, ("import_active_energy", 42_000m));
+        MeterChannel[] meters = [new(new MeterOptions { Id = "m", Endpoint = simulated.Endpoint, Unit = 1, Map = "eastron-sdm630", TimeoutMs = 2000 }, simulated.Map)];
+        using var dir = new TempDir();
+        using var store = new RecordStore(dir.Path);
+        await using var buses = new ModbusBuses(meters, TimeProvider.System);
+        var metrics = new PipelineMetrics();
+        var signer = Records.Signer(dir.Path);
+        var poller = new MeterPoller(meters, buses, store, signer, () => TimeStatus.Synchronised,
+            metrics, TimeProvider.System, NullLogger<MeterPoller>.Instance);
+        var stored = new TaskCompletionSource<IReadOnlyList<SignedReading>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        poller.Stored += signed => stored.TrySetResult(signed);
+        store.HoldSigningForLedgerHead(TimeSpan.FromMinutes(5));
+        Assert.False(store.SigningReleased.IsCompleted);
+
+        using var stop = new CancellationTokenSource();
+        // One poll an hour: the next poll never comes during this test.
+        var run = poller.RunAsync(TimeSpan.FromHours(1), stop.Token);
+        for (int i = 0; i < 500 && poller.UnsignedCount == 0; i++)
+            await Task.Delay(10);
+        Assert.Equal(3, poller.UnsignedCount);
+        Assert.Equal(0UL, store.Head.Sequence);
+        Assert.False(stored.Task.IsCompleted);
+
+        // The ledger's head: a new device, nothing held.
+        store.ReconcileWithLedger(0, new byte[32], signer, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), TimeStatus.Synchronised);
+
+        var signed = await stored.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal([1UL, 2UL, 3UL], signed.Select(r => r.Record.Sequence));
+        Assert.Equal(3UL, store.Head.Sequence);
+        Assert.Equal(0, poller.UnsignedCount);
+        Assert.True(metrics.FirstSignedSinceStartMs >= 0);
+        await stop.CancelAsync();
+        await run;
+    }
+
     /// <summary>A monotonic clock that starts at 0, as the kernel's does at boot, and moves only when told.</summary>
     private sealed class BootClock : TimeProvider
     {
