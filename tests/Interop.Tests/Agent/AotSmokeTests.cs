@@ -40,6 +40,7 @@ public sealed class AotSmokeTests(AotBinaryFixture aot)
         Assert.False(gc.GetProperty("ConcurrentGC").GetBoolean());
         Assert.False(gc.GetProperty("ServerGC").GetBoolean());
         Assert.Equal(0, gc.GetProperty("GCHeapHardLimit").GetInt64());
+        Assert.Equal(1 << 20, gc.GetProperty("GCRegionSize").GetInt64());
         // A 1 MiB gen0 budget collects 16 MiB of short-lived garbage about 16 times; the budget a server CPU's cache
         // gives (tens to hundreds of MiB) collects it once or not at all.
         Assert.InRange(json.RootElement.GetProperty("gen0CollectionsPer16MiB").GetInt32(), 8, 40);
