@@ -41,7 +41,8 @@ internal static partial class AgentHost
         using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Stop);
 
         var outcome = new Outcome();
-        var agent = RunAgentAsync(options, configPath, configure, loggers, notifier, outcome, stopping);
+        // On the thread pool, as the host ran a background service: the start lines do not wait for the agent's start.
+        var agent = Task.Run(() => RunAgentAsync(options, configPath, configure, loggers, notifier, outcome, stopping), CancellationToken.None);
         if (systemd)
             LogStartedSystemd(lifetime, "Production", AppContext.BaseDirectory);
         else
