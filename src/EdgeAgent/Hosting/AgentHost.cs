@@ -11,8 +11,8 @@ namespace EdgeMeter.Agent.Hosting;
 /// </summary>
 /// <remarks>
 /// This is what the generic host with its systemd integration did for us, in a page of code: the agent is one
-/// object with one run method, and the host's dependency injection, configuration and console logging cost about
-/// 2 MB of binary and resident memory on a gateway. The log lines (the <c>Microsoft.Hosting.Lifetime</c> ones included)
+/// object with one run method, and the host's dependency injection, configuration and console logging cost 0.9 MB
+/// of binary and 3.5 MB of the demo's peak resident memory. The log lines (the <c>Microsoft.Hosting.Lifetime</c> ones included)
 /// are the ones the host wrote.
 /// </remarks>
 internal static partial class AgentHost
@@ -33,7 +33,15 @@ internal static partial class AgentHost
         {
             // Handled here: the runtime's default would end the process before the agent stored what it buffered.
             context.Cancel = true;
-            stopping.Cancel();
+            try
+            {
+                stopping.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The agent already stopped: System.CommandLine's handler for the same signal ran first and waited for
+                // it (its ProcessTerminationTimeout), so this one comes after the run is over.
+            }
         }
 
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
