@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 
 namespace EdgeMeter.Agent.Configuration;
 
@@ -13,7 +12,7 @@ internal sealed record ConfigError(string Key, string Reason)
 /// Checks <see cref="AgentOptions"/> once at start. Rules that need another layer (is the endpoint URI one a
 /// Modbus client can open, does the map exist) come in as delegates so this stays free of protocol code.
 /// </summary>
-internal static partial class AgentOptionsValidator
+internal static class AgentOptionsValidator
 {
     public static IReadOnlyList<ConfigError> Validate(
         AgentOptions o,
@@ -38,7 +37,7 @@ internal static partial class AgentOptionsValidator
         {
             var m = o.Meters[i];
             var k = $"meters[{i}]";
-            if (!MeterIdPattern().IsMatch(m.Id))
+            if (!TextShapes.IsMeterId(m.Id))
                 Fail($"{k}.id", $"must be 1-64 characters of A-Z a-z 0-9 . _ - (got '{m.Id}')");
             else if (!ids.Add(m.Id))
                 Fail($"{k}.id", $"duplicate meter id '{m.Id}'");
@@ -152,7 +151,4 @@ internal static partial class AgentOptionsValidator
                 Fail(key, $"file not found: {path}");
         }
     }
-
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")]
-    private static partial Regex MeterIdPattern();
 }

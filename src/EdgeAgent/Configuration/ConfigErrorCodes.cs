@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace EdgeMeter.Agent.Configuration;
 
 /// <summary>
@@ -8,46 +6,45 @@ namespace EdgeMeter.Agent.Configuration;
 /// quotes (bounds, the value given). The reasons stay the one-line English the file's check prints; a reason of a
 /// shape not listed here is <c>invalid</c> (the page then says only that the key's value is not accepted).
 /// </summary>
-internal static partial class ConfigErrorCodes
+internal static class ConfigErrorCodes
 {
     /// <summary>The code and arguments of <paramref name="error"/>'s reason.</summary>
     public static (string Code, IReadOnlyList<KeyValuePair<string, string>> Args) Classify(ConfigError error)
     {
         ArgumentNullException.ThrowIfNull(error);
         var reason = error.Reason;
-        Match m;
-        if ((m = Range().Match(reason)).Success)
-            return ("range", [Arg("min", m.Groups[1].Value), Arg("max", m.Groups[2].Value), Arg("got", m.Groups[3].Value)]);
-        if ((m = Hex().Match(reason)).Success)
-            return ("hex", [Arg("digits", m.Groups[1].Value)]);
+        if (Range(reason) is { } range)
+            return ("range", [Arg("min", range.Min), Arg("max", range.Max), Arg("got", range.Got)]);
+        if (Cut(reason, "must be ", " hex digits") is { } digits && IsNumber(digits, signed: false))
+            return ("hex", [Arg("digits", digits)]);
         if (reason.StartsWith("is required", StringComparison.Ordinal))
             return ("required", []);
-        if ((m = IdFormat().Match(reason)).Success)
-            return ("id_format", [Arg("got", m.Groups[1].Value)]);
-        if ((m = Duplicate().Match(reason)).Success)
-            return ("duplicate_id", [Arg("got", m.Groups[1].Value)]);
+        if (Got(reason, "must be 1-64 characters of ", " (got '") is { } id)
+            return ("id_format", [Arg("got", id)]);
+        if (Quoted(reason, "duplicate meter id '", "'", whole: true) is { } duplicate)
+            return ("duplicate_id", [Arg("got", duplicate)]);
         if (reason == "at least one meter is required")
             return ("meter_required", []);
-        if ((m = UrlShape().Match(reason)).Success)
-            return ("url_format", [Arg("a", m.Groups[1].Value), Arg("b", m.Groups[2].Value), Arg("got", m.Groups[3].Value)]);
-        if ((m = ObisNotRecorded().Match(reason)).Success)
-            return ("obis_not_recorded", [Arg("got", m.Groups[1].Value)]);
-        if ((m = ObisSecond().Match(reason)).Success)
-            return ("obis_twice", [Arg("got", m.Groups[1].Value)]);
-        if ((m = ObisInvalid().Match(reason)).Success)
-            return ("obis_invalid", [Arg("got", m.Groups[1].Value)]);
-        if ((m = OneOf().Match(reason)).Success)
-            return ("one_of", [Arg("got", m.Groups[1].Value)]);
-        if ((m = UnknownZone().Match(reason)).Success)
-            return ("unknown_time_zone", [Arg("got", m.Groups[1].Value)]);
-        if ((m = FileNotFound().Match(reason)).Success)
-            return ("file_not_found", [Arg("got", m.Groups[1].Value)]);
+        if (UrlShape(reason) is { } url)
+            return ("url_format", [Arg("a", url.A), Arg("b", url.B), Arg("got", url.Got)]);
+        if (Quoted(reason, "'", "' is not a register the agent records", whole: false) is { } notRecorded)
+            return ("obis_not_recorded", [Arg("got", notRecorded)]);
+        if (Quoted(reason, "'", "' is a second register for ", whole: false) is { } second)
+            return ("obis_twice", [Arg("got", second)]);
+        if (Quoted(reason, "'", "' is not an OBIS code", whole: false) is { } invalid)
+            return ("obis_invalid", [Arg("got", invalid)]);
+        if (Got(reason, "must be ", " (got '") is { } oneOf)
+            return ("one_of", [Arg("got", oneOf)]);
+        if (reason.StartsWith("unknown time zone '", StringComparison.Ordinal) && reason.LastIndexOf('\'') >= "unknown time zone '".Length)
+            return ("unknown_time_zone", [Arg("got", reason["unknown time zone '".Length..reason.LastIndexOf('\'')])]);
+        if (reason.StartsWith("file not found: ", StringComparison.Ordinal) && !reason.Contains('\n', StringComparison.Ordinal))
+            return ("file_not_found", [Arg("got", reason["file not found: ".Length..])]);
         if (reason == "certFile and keyFile go together for mutual TLS")
             return ("cert_and_key", []);
         if (reason == "not a PEM file")
             return ("not_pem", []);
-        if ((m = PemKind().Match(reason)).Success)
-            return ("pem_kind", [Arg("got", m.Groups[1].Value)]);
+        if ((Got(reason, "expected a ", ", got '") ?? Got(reason, "expected an ", ", got '")) is { } kind)
+            return ("pem_kind", [Arg("got", kind)]);
         if (reason.StartsWith("unreadable certificate", StringComparison.Ordinal))
             return ("pem_unreadable", []);
         if (reason.StartsWith("the client certificate and key do not belong together", StringComparison.Ordinal))
@@ -64,39 +61,95 @@ internal static partial class ConfigErrorCodes
 
     private static KeyValuePair<string, string> Arg(string name, string value) => KeyValuePair.Create(name, value);
 
-    [GeneratedRegex(@"^must be (-?\d+)\.\.(-?\d+)(?: \(got (.*)\))?$")]
-    private static partial Regex Range();
+    // "must be MIN..MAX" or "must be MIN..MAX (got VALUE)", MIN and MAX whole numbers.
+    private static (string Min, string Max, string Got)? Range(string reason)
+    {
+        if (!reason.StartsWith("must be ", StringComparison.Ordinal))
+            return null;
+        var rest = reason["must be ".Length..];
+        var dots = rest.IndexOf("..", StringComparison.Ordinal);
+        if (dots < 0)
+            return null;
+        var min = rest[..dots];
+        rest = rest[(dots + 2)..];
+        var space = rest.IndexOf(' ', StringComparison.Ordinal);
+        var max = space < 0 ? rest : rest[..space];
+        if (!IsNumber(min, signed: true) || !IsNumber(max, signed: true))
+            return null;
+        if (space < 0)
+            return (min, max, "");
+        var tail = rest[space..];
+        return tail.StartsWith(" (got ", StringComparison.Ordinal) && tail.EndsWith(')') && !tail.Contains('\n', StringComparison.Ordinal)
+            ? (min, max, tail[" (got ".Length..^1])
+            : null;
+    }
 
-    [GeneratedRegex(@"^must be (\d+) hex digits")]
-    private static partial Regex Hex();
+    // "must be SCHEME://host:port or SCHEME://host:port (got 'VALUE')", schemes of a-z.
+    private static (string A, string B, string Got)? UrlShape(string reason)
+    {
+        var rest = reason.AsSpan();
+        if (!Take(ref rest, "must be ") || Scheme(ref rest) is not { } a || !Take(ref rest, "host:port or ")
+            || Scheme(ref rest) is not { } b || !Take(ref rest, "host:port (got '") || !rest.EndsWith("')") || rest.Contains('\n'))
+            return null;
+        return (a, b, rest[..^2].ToString());
 
-    [GeneratedRegex(@"^must be 1-64 characters of .* \(got '(.*)'\)$")]
-    private static partial Regex IdFormat();
+        static bool Take(ref ReadOnlySpan<char> text, string prefix)
+        {
+            if (!text.StartsWith(prefix, StringComparison.Ordinal))
+                return false;
+            text = text[prefix.Length..];
+            return true;
+        }
 
-    [GeneratedRegex(@"^duplicate meter id '(.*)'$")]
-    private static partial Regex Duplicate();
+        static string? Scheme(ref ReadOnlySpan<char> text)
+        {
+            var letters = text.IndexOfAnyExceptInRange('a', 'z');
+            if (letters <= 0 || !text[letters..].StartsWith("://", StringComparison.Ordinal))
+                return null;
+            var scheme = text[..(letters + 3)].ToString();
+            text = text[(letters + 3)..];
+            return scheme;
+        }
+    }
 
-    [GeneratedRegex(@"^must be ([a-z]+://)host:port or ([a-z]+://)host:port \(got '(.*)'\)$")]
-    private static partial Regex UrlShape();
+    // "PREFIX anything OPENING VALUE')": the VALUE after the last OPENING (a greedy "PREFIX.*OPENING(.*)'\)$"); the
+    // closing may be "'" alone when OPENING ends the shape with a quote of its own (", got 'VALUE'").
+    private static string? Got(string reason, string prefix, string opening)
+    {
+        var closing = opening.EndsWith(" (got '", StringComparison.Ordinal) ? "')" : "'";
+        if (!reason.StartsWith(prefix, StringComparison.Ordinal) || !reason.EndsWith(closing, StringComparison.Ordinal)
+            || reason.Contains('\n', StringComparison.Ordinal))
+            return null;
+        var body = reason.AsSpan(0, reason.Length - closing.Length);
+        var open = body.LastIndexOf(opening, StringComparison.Ordinal);
+        return open < prefix.Length ? null : body[(open + opening.Length)..].ToString();
+    }
 
-    [GeneratedRegex(@"^'(.*)' is not a register the agent records")]
-    private static partial Regex ObisNotRecorded();
+    // The text between PREFIX and the last MARKER; with whole, the marker must end the reason.
+    private static string? Quoted(string reason, string prefix, string marker, bool whole)
+    {
+        if (!reason.StartsWith(prefix, StringComparison.Ordinal) || reason.Contains('\n', StringComparison.Ordinal))
+            return null;
+        if (whole)
+            return reason.EndsWith(marker, StringComparison.Ordinal) && reason.Length >= prefix.Length + marker.Length
+                ? reason[prefix.Length..^marker.Length]
+                : null;
+        var at = reason.LastIndexOf(marker, StringComparison.Ordinal);
+        return at >= prefix.Length ? reason[prefix.Length..at] : null;
+    }
 
-    [GeneratedRegex(@"^'(.*)' is a second register for ")]
-    private static partial Regex ObisSecond();
+    // The text between PREFIX and SUFFIX at the reason's start.
+    private static string? Cut(string reason, string prefix, string suffix)
+    {
+        if (!reason.StartsWith(prefix, StringComparison.Ordinal))
+            return null;
+        var end = reason.IndexOf(suffix, prefix.Length, StringComparison.Ordinal);
+        return end < 0 ? null : reason[prefix.Length..end];
+    }
 
-    [GeneratedRegex(@"^'(.*)' is not an OBIS code")]
-    private static partial Regex ObisInvalid();
-
-    [GeneratedRegex(@"^must be .* \(got '(.*)'\)$")]
-    private static partial Regex OneOf();
-
-    [GeneratedRegex(@"^unknown time zone '(.*)'")]
-    private static partial Regex UnknownZone();
-
-    [GeneratedRegex(@"^file not found: (.*)$")]
-    private static partial Regex FileNotFound();
-
-    [GeneratedRegex(@"^expected an? .*, got '(.*)'$")]
-    private static partial Regex PemKind();
+    private static bool IsNumber(string s, bool signed)
+    {
+        var digits = signed && s.StartsWith('-') ? s.AsSpan(1) : s.AsSpan();
+        return digits.Length > 0 && digits.IndexOfAnyExceptInRange('0', '9') < 0;
+    }
 }

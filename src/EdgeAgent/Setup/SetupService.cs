@@ -5,7 +5,6 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using EdgeMeter.Agent.Configuration;
 using EdgeMeter.Agent.Metering;
 using EdgeMeter.Agent.Storage;
@@ -508,11 +507,11 @@ internal sealed partial class SetupService : ISetupService
         {
             case "none" or "low":
                 break;
-            case "hls-gmac" when !string.IsNullOrEmpty(d.BlockKey) && !HexKey().IsMatch(d.BlockKey):
+            case "hls-gmac" when !string.IsNullOrEmpty(d.BlockKey) && !TextShapes.IsHex(d.BlockKey, 32):
                 return new ConfigError("meters[].dlms.blockKey", "must be 32 hex digits");
-            case "hls-gmac" when !string.IsNullOrEmpty(d.AuthKey) && !HexKey().IsMatch(d.AuthKey):
+            case "hls-gmac" when !string.IsNullOrEmpty(d.AuthKey) && !TextShapes.IsHex(d.AuthKey, 32):
                 return new ConfigError("meters[].dlms.authKey", "must be 32 hex digits");
-            case "hls-gmac" when !string.IsNullOrEmpty(d.SystemTitle) && !SystemTitle().IsMatch(d.SystemTitle):
+            case "hls-gmac" when !string.IsNullOrEmpty(d.SystemTitle) && !TextShapes.IsHex(d.SystemTitle, 16):
                 return new ConfigError("meters[].dlms.systemTitle", "must be 16 hex digits");
             case "hls-gmac":
                 break;
@@ -528,7 +527,7 @@ internal sealed partial class SetupService : ISetupService
         var quantities = new HashSet<string>(StringComparer.Ordinal);
         foreach (var obis in d.Obis)
         {
-            if (!ObisPattern().IsMatch(obis) || !ObisCode.TryParse(obis, out var code))
+            if (!TextShapes.IsDottedObis(obis) || !ObisCode.TryParse(obis, out var code))
             {
                 return new ConfigError("meters[].dlms.obis", $"'{obis}' is not an OBIS code (like 1.0.1.8.0.255)");
             }
@@ -697,15 +696,6 @@ internal sealed partial class SetupService : ISetupService
         Set(o, name, created);
         return created;
     }
-
-    [GeneratedRegex("^[0-9A-Fa-f]{32}$")]
-    private static partial Regex HexKey();
-
-    [GeneratedRegex("^[0-9A-Fa-f]{16}$")]
-    private static partial Regex SystemTitle();
-
-    [GeneratedRegex(@"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")]
-    private static partial Regex ObisPattern();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Setup: {What}, written to {Path}")]
     private static partial void LogChanged(ILogger logger, string what, string path);
