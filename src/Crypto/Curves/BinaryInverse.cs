@@ -7,6 +7,7 @@ namespace EdgeMeter.Crypto.Curves;
 /// values, or for secret ones multiplied by a fresh random factor first (blinding), so that the running
 /// time depends only on a uniformly random number. Values are little-endian 4-limb numbers below the modulus.
 /// </summary>
+[SkipLocalsInit]
 internal static class BinaryInverse
 {
     /// <summary>1/a mod m for 0 &lt; a &lt; m, m odd; 0 for a = 0. The result may overwrite a.</summary>

@@ -6,6 +6,7 @@ namespace EdgeMeter.Crypto.Curves;
 /// Word operations without branches: carries and borrows come out as 0/1 words computed from the bits,
 /// and conditions become all-ones/zero masks, so no jump and no memory address depends on the values.
 /// </summary>
+[SkipLocalsInit]
 internal static class ConstantTime
 {
     /// <summary>a + b + carry (carry 0 or 1); carry becomes the carry out.</summary>

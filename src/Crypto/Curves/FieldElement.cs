@@ -9,6 +9,7 @@ namespace EdgeMeter.Crypto.Curves;
 /// 0/1 words and conditional steps become masks, so the arithmetic can carry secrets. A plain value type:
 /// nothing is allocated.
 /// </summary>
+[SkipLocalsInit]
 internal struct FieldElement
 {
     /// <summary>2^256 mod p = 2^32 + 977: multiplying the upper half of a product by it folds it down.</summary>

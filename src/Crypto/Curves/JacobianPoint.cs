@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace EdgeMeter.Crypto.Curves;
 
 /// <summary>
@@ -5,6 +6,7 @@ namespace EdgeMeter.Crypto.Curves;
 /// a = 0 doubling and addition formulas. These branch on the values (infinity, equal points), so they are
 /// for public data only: verification, recovery, and building the fixed-base table from G.
 /// </summary>
+[SkipLocalsInit]
 internal struct JacobianPoint
 {
     public FieldElement X, Y, Z;

@@ -8,6 +8,7 @@ namespace EdgeMeter.Crypto.Curves;
 /// reduced. Like <see cref="FieldElement"/>, every operation runs the same instructions whatever the
 /// values, so private keys and nonces can live here; nothing is allocated.
 /// </summary>
+[SkipLocalsInit]
 internal struct Scalar
 {
     private const ulong N0 = 0xBFD25E8CD0364141, N1 = 0xBAAEDCE6AF48A03B, N2 = 0xFFFFFFFFFFFFFFFE, N3 = 0xFFFFFFFFFFFFFFFF;

@@ -40,6 +40,8 @@ internal sealed partial class DevLedger : IAsyncDisposable
     private readonly Lock _orderGate = new();
     private readonly SemaphoreSlim _pipeline = new(PipelineDepth, PipelineDepth);
     private Task _ordered = Task.CompletedTask;
+    // Per device, transactions received and not yet handled: the head is published when a device's count drops to 0.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _queuedTransactions = new(StringComparer.Ordinal);
 
     /// <summary>Opens the ledger's store and key in <paramref name="dataDirectory"/> (the key is created on first start).</summary>
     /// <param name="options">Broker connection.</param>
@@ -137,7 +139,12 @@ internal sealed partial class DevLedger : IAsyncDisposable
         e.AutoAcknowledge = false;
         // A place in the pipeline first (released when the message has been handled), so the broker waits when it is full.
         await _pipeline.WaitAsync().ConfigureAwait(false);
-        Task<PreparedTransaction>? prepared = topic == Topics.Tx(device) ? Task.Run(() => Prepare(device, payload)) : null;
+        Task<PreparedTransaction>? prepared = null;
+        if (topic == Topics.Tx(device))
+        {
+            _queuedTransactions.AddOrUpdate(device, 1, (_, n) => n + 1);
+            prepared = Task.Run(() => Prepare(device, payload));
+        }
         lock (_orderGate)
             _ordered = InOrderAsync(_ordered, topic, device, payload, prepared, e);
     }
@@ -153,13 +160,26 @@ internal sealed partial class DevLedger : IAsyncDisposable
             await previous.ConfigureAwait(false);
             if (prepared is not null)
             {
-                var (receipt, _) = HandleTransaction(device, await prepared.ConfigureAwait(false));
-                await PublishAsync(Topics.Receipt(device), SignedEnvelope.Create(TransactionCodec.EncodeReceipt(receipt), _key), retain: false).ConfigureAwait(false);
-                await PublishHeadAsync(device).ConfigureAwait(false);
-                // Readings a waiting claim named may have just arrived.
-                foreach (var verdict in RetryPendingClaims(device))
-                    await PublishAsync(Topics.ClaimReceipt(device), SignedEnvelope.Create(verdict.Encode(), _key), retain: false).ConfigureAwait(false);
-                await PublishBalanceAsync(device).ConfigureAwait(false);
+                bool last;
+                try
+                {
+                    var (receipt, _) = HandleTransaction(device, await prepared.ConfigureAwait(false));
+                    await PublishAsync(Topics.Receipt(device), SignedEnvelope.Create(TransactionCodec.EncodeReceipt(receipt), _key), retain: false).ConfigureAwait(false);
+                }
+                finally
+                {
+                    last = _queuedTransactions.AddOrUpdate(device, 0, (_, n) => n - 1) == 0;
+                }
+                // The retained head and balance once a device's transactions stop coming, not after each of a backlog's
+                // hundreds (every receipt carries the head anyway): the last transaction of a burst publishes them.
+                if (last)
+                {
+                    await PublishHeadAsync(device).ConfigureAwait(false);
+                    // Readings a waiting claim named may have just arrived.
+                    foreach (var verdict in RetryPendingClaims(device))
+                        await PublishAsync(Topics.ClaimReceipt(device), SignedEnvelope.Create(verdict.Encode(), _key), retain: false).ConfigureAwait(false);
+                    await PublishBalanceAsync(device).ConfigureAwait(false);
+                }
             }
             else if (topic == Topics.Claim(device))
             {

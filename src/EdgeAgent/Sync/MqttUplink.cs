@@ -175,34 +175,57 @@ internal sealed partial class MqttUplink : IAsyncDisposable
 
     private async Task SendLoopAsync(CancellationToken ct)
     {
-        while (_client.IsConnected)
+        // Transactions are published one after another without waiting for each PUBACK (up to MaxInFlight of them
+        // unacknowledged): waiting cost a broker round trip per 500 records, most of a backlog's drain. The client
+        // writes packets in the order PublishAsync is called (its send lock is first come, first served), so the ledger
+        // still gets them in sequence; what the broker refuses, or a lost connection, surfaces here and ends the loop.
+        var publishes = new Queue<Task>();
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            LastAliveMs = Environment.TickCount64;
-            if (_store.SigningHeld && Environment.TickCount64 - _headRequestedMs >= 2000)
+            while (_client.IsConnected)
             {
-                // The ledger may have subscribed after our first request: ask again while signing waits for the answer.
-                _headRequestedMs = Environment.TickCount64;
-                await PublishAsync(Topics.HeadRequest(_device), [], retain: false, ct).ConfigureAwait(false);
-            }
-            var batch = NextBatch();
-            if (batch is null)
-            {
-                // Nothing to send, window full, or a live batch still filling: wait for new records, a receipt, or the fill deadline.
-                await _wake.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(50, _options.BatchMaxDelayMs)), ct).ConfigureAwait(false);
-                ExpireStaleInFlight();
-                continue;
-            }
+                ct.ThrowIfCancellationRequested();
+                LastAliveMs = Environment.TickCount64;
+                while (publishes.Count > 0 && publishes.Peek().IsCompleted)
+                    await publishes.Dequeue().ConfigureAwait(false);
+                if (_store.SigningHeld && Environment.TickCount64 - _headRequestedMs >= 2000)
+                {
+                    // The ledger may have subscribed after our first request: ask again while signing waits for the answer.
+                    _headRequestedMs = Environment.TickCount64;
+                    await PublishAsync(Topics.HeadRequest(_device), [], retain: false, ct).ConfigureAwait(false);
+                }
+                var batch = NextBatch();
+                if (batch is null)
+                {
+                    // Nothing to send, window full, or a live batch still filling: wait for new records, a receipt, or the fill deadline.
+                    await _wake.WaitAsync(TimeSpan.FromMilliseconds(Math.Max(50, _options.BatchMaxDelayMs)), ct).ConfigureAwait(false);
+                    ExpireStaleInFlight();
+                    continue;
+                }
 
-            var tx = TransactionCodec.Create(_device, _chainId, batch);
-            lock (_gate)
-            {
-                _inFlight[tx.To] = (tx.Id, DateTime.UtcNow);
-                _sentThrough = tx.To;
+                var tx = TransactionCodec.Create(_device, _chainId, batch);
+                lock (_gate)
+                {
+                    _inFlight[tx.To] = (tx.Id, DateTime.UtcNow);
+                    _sentThrough = tx.To;
+                }
+                if (publishes.Count >= _options.MaxInFlight)
+                    await publishes.Dequeue().ConfigureAwait(false);
+                publishes.Enqueue(PublishTransactionAsync(TransactionCodec.Encode(tx), batch.Count, ct));
             }
-            await PublishAsync(Topics.Tx(_device), TransactionCodec.Encode(tx), retain: false, ct).ConfigureAwait(false);
-            _metrics.AddPublished(batch.Count);
         }
+        finally
+        {
+            // Publishes still under way when the loop ends (a reconnect sends their records again): observe their outcome.
+            foreach (var publish in publishes)
+                _ = publish.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+    }
+
+    private async Task PublishTransactionAsync(byte[] payload, int records, CancellationToken ct)
+    {
+        await PublishAsync(Topics.Tx(_device), payload, retain: false, ct).ConfigureAwait(false);
+        _metrics.AddPublished(records);
     }
 
     private IReadOnlyList<SignedReading>? NextBatch()
