@@ -8,8 +8,6 @@ using Org.BouncyCastle.Crypto.EC;
 using Org.BouncyCastle.Crypto.Parameters;
 using Org.BouncyCastle.Crypto.Signers;
 using Org.BouncyCastle.Math;
-using Org.BouncyCastle.Security;
-using Org.BouncyCastle.X509;
 
 namespace EdgeMeter.Crypto.Ocmf;
 
@@ -20,6 +18,11 @@ namespace EdgeMeter.Crypto.Ocmf;
 public sealed class OcmfKey
 {
     private static readonly X9ECParameters Curve = CustomNamedCurves.GetByName("secp256r1");
+
+    // DER SubjectPublicKeyInfo of a P-256 key up to the point (RFC 5480): SEQUENCE { SEQUENCE { id-ecPublicKey,
+    // secp256r1 }, BIT STRING { 0 unused bits, then the 65-byte uncompressed point } }. Written and read as these
+    // bytes: BouncyCastle's key factories would keep every key type it knows in the binary.
+    private static readonly byte[] SpkiPrefix = Convert.FromHexString("3059301306072a8648ce3d020106082a8648ce3d030107034200");
     // Named, so the SubjectPublicKeyInfo carries the curve's OID: RFC 5480 (2.1.1) forbids the explicit parameters
     // (specifiedCurve) that an unnamed domain would write, and OCMF tools reject them.
     private static readonly ECDomainParameters Domain = new ECNamedDomainParameters(SecObjectIdentifiers.SecP256r1, Curve);
@@ -64,7 +67,7 @@ public sealed class OcmfKey
     /// id-ecPublicKey with the named curve secp256r1 (RFC 5480), uncompressed point; 91 bytes.
     /// </summary>
     public string PublicKeyDerHex =>
-        Convert.ToHexStringLower(SubjectPublicKeyInfoFactory.CreateSubjectPublicKeyInfo(PublicKey).GetDerEncoded());
+        Convert.ToHexStringLower([.. SpkiPrefix, .. PublicKey.Q.GetEncoded(false)]);
 
     /// <summary>
     /// Reads a P-256 public key from DER SubjectPublicKeyInfo hex (what <see cref="PublicKeyDerHex"/> writes); false for
@@ -75,8 +78,12 @@ public sealed class OcmfKey
         publicKey = null;
         try
         {
-            if (PublicKeyFactory.CreateKey(Convert.FromHexString(derHex)) is ECPublicKeyParameters ec && ec.Parameters.Curve.Equals(Curve.Curve))
-                publicKey = ec;
+            var der = Convert.FromHexString(derHex);
+            if (der.Length == SpkiPrefix.Length + 65 && der.AsSpan(0, SpkiPrefix.Length).SequenceEqual(SpkiPrefix))
+            {
+                // DecodePoint refuses a point that is not on the curve.
+                publicKey = new ECPublicKeyParameters(Curve.Curve.DecodePoint(der[SpkiPrefix.Length..]), Domain);
+            }
         }
         catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException or IOException or InvalidCastException)
         {

@@ -24,6 +24,31 @@ public class OcmfWriterTests
     }
 
     [Fact]
+    public void The_public_key_der_is_what_the_platform_reads_and_writes_and_a_point_off_the_curve_is_refused()
+    {
+        var key = OcmfKey.FromSecret(TestRecords.Secret(0x21));
+        using var platform = System.Security.Cryptography.ECDsa.Create();
+        platform.ImportSubjectPublicKeyInfo(Convert.FromHexString(key.PublicKeyDerHex), out int read);
+        var p = platform.ExportParameters(false);
+        var q = key.PublicKey.Q.Normalize();
+        Assert.Equal(91, read);
+        Assert.Equal("1.2.840.10045.3.1.7", p.Curve.Oid.Value);
+        Assert.Equal(q.AffineXCoord.GetEncoded(), p.Q.X);
+        Assert.Equal(q.AffineYCoord.GetEncoded(), p.Q.Y);
+
+        using var other = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var otherDer = Convert.ToHexStringLower(other.ExportSubjectPublicKeyInfo());
+        Assert.True(OcmfKey.TryParsePublicKey(otherDer, out var parsed));
+        Assert.Equal(other.ExportParameters(false).Q.X, parsed!.Q.Normalize().AffineXCoord.GetEncoded());
+
+        var offCurve = Convert.FromHexString(key.PublicKeyDerHex);
+        offCurve[^1] ^= 1;
+        Assert.False(OcmfKey.TryParsePublicKey(Convert.ToHexStringLower(offCurve), out _));
+        using var p384 = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP384);
+        Assert.False(OcmfKey.TryParsePublicKey(Convert.ToHexStringLower(p384.ExportSubjectPublicKeyInfo()), out _));
+    }
+
+    [Fact]
     public void Formats_a_signed_ocmf_record_that_verifies_and_fails_when_altered()
     {
         var key = OcmfKey.FromSecret(TestRecords.Secret(0x21));
