@@ -329,7 +329,7 @@ internal sealed partial class DevLedger : IAsyncDisposable
             var events = EventsInForce(device);
             // The carry flows from the newest earlier closed month the ledger judged (months without a claim pass it on).
             var carryIn = _store.Claims(device).LastOrDefault(c => c.Final && c.CarryOut is not null && string.CompareOrdinal(c.Month, month) < 0)?.CarryOut ?? 0m;
-            var recomputed = ClaimCodec.Recompute(claim, first == 0 ? [] : _store.ReadReadings(device, first, last), p, events, carryIn);
+            var recomputed = ClaimCodec.Recompute(claim, first == 0 ? [] : _store.StreamReadings(device, first, last), p, events, carryIn);
             var mismatch = ClaimCodec.Compare(claim, recomputed);
             var row = new ClaimRow(device, month, recomputed.IsFinal, mismatch is null ? "accepted" : "rejected", claim.TotalTokens,
                 recomputed.Result.TotalTokens, mismatch, recomputed.Result.CongestionCarryOut, hash, System.Text.Encoding.UTF8.GetString(envelope));

@@ -146,19 +146,22 @@ internal sealed class LedgerStore : IDisposable
     }
 
     /// <summary>The records a device holds with sequence numbers in [<paramref name="first"/>, <paramref name="last"/>], in order.</summary>
-    public IReadOnlyList<ReadingRecord> ReadReadings(string device, ulong first, ulong last)
+    public IReadOnlyList<ReadingRecord> ReadReadings(string device, ulong first, ulong last) => [.. StreamReadings(device, first, last)];
+
+    /// <summary>
+    /// The device's readings with sequence numbers in [first, last], in sequence order (the order of the (device, seq)
+    /// key), one at a time: a claim's recomputation over a month of readings holds one reading at a time, not the month.
+    /// </summary>
+    public IEnumerable<ReadingRecord> StreamReadings(string device, ulong first, ulong last)
     {
-        var list = new List<ReadingRecord>();
         foreach (var doc in _records.Find(Query.Between("_id", RecordId(device, first), RecordId(device, last))))
         {
             if (doc["msg"].IsBinary && !IsGap(doc))
             {
                 using var json = System.Text.Json.JsonDocument.Parse(doc["msg"].AsBinary);
-                list.Add(ReadingJson.ReadMessage(json.RootElement));
+                yield return ReadingJson.ReadMessage(json.RootElement);
             }
         }
-        list.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
-        return list;
     }
 
     /// <summary>The claim the ledger holds for a device and month, or null.</summary>
