@@ -44,6 +44,14 @@ internal static class FixedBaseMultiplier
     /// <summary>G's multiples in <see cref="VerifyWindowBits"/>-bit windows, for <see cref="AddMultiplePublic"/> in verification.</summary>
     public static ulong[] GVerifyTable => LazyVerifyTable.Value;
 
+    /// <summary>
+    /// The table and window for e·G in verifying <paramref name="signatures"/> signatures at once: the 10-bit table
+    /// once a batch is big enough to pay for its 852 KB (a backlog), or once it exists; else the signing table, which a
+    /// gateway holds anyway. A ledger that only sees live readings (a few per transaction) never builds the big one.
+    /// </summary>
+    public static (ulong[] Table, int WindowBits) GTableForVerifying(int signatures) =>
+        signatures >= 16 || LazyVerifyTable.IsValueCreated ? (GVerifyTable, VerifyWindowBits) : (GTable, WindowBits);
+
     /// <summary>Words per 7-bit table (37 windows × 64 entries × 8 words).</summary>
     public const int TableWords = Windows * Entries * EntryWords;
 

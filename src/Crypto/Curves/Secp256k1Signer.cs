@@ -91,7 +91,7 @@ internal static class Secp256k1Signer
     /// <summary>
     /// True exactly when <see cref="TryRecoverPublicKey"/> would give the key whose table is <paramref name="keyTable"/>
     /// (<see cref="FixedBaseMultiplier.BuildTable"/>): the same range, low-S and v checks, then R = (e·G + r·Q)/s
-    /// from two fixed-base tables (G's in 10-bit windows, Q's in 7-bit ones: at most 26 + 37 mixed additions, no doublings), and R must be the point recovery starts
+    /// from two fixed-base tables (G's in 10-bit windows once a backlog has built that table, else its 7-bit signing table; Q's in 7-bit ones: at most 26 or 37, plus 37 mixed additions, no doublings), and R must be the point recovery starts
     /// from: x = r and the y parity v names. Recovery computes Q = (s·R − e·G)/r, so Q is recovered exactly when
     /// s·R = e·G + r·Q. Variable time, public data only; allocates nothing.
     /// </summary>
@@ -103,7 +103,8 @@ internal static class Secp256k1Signer
         var e = Scalar.Read(digest32, out _);
         var sInv = Scalar.InvertVariableTime(s);
         var acc = JacobianPoint.Infinity;
-        FixedBaseMultiplier.AddMultiplePublic(ref acc, FixedBaseMultiplier.GVerifyTable, Scalar.Mul(e, sInv), FixedBaseMultiplier.VerifyWindowBits);
+        var (gTable, gBits) = FixedBaseMultiplier.GTableForVerifying(1);
+        FixedBaseMultiplier.AddMultiplePublic(ref acc, gTable, Scalar.Mul(e, sInv), gBits);
         FixedBaseMultiplier.AddMultiplePublic(ref acc, keyTable, Scalar.Mul(r, sInv));
         if (!acc.TryToAffine(out var x, out var y))
             return false;
@@ -172,7 +173,7 @@ internal static class Secp256k1Signer
             inverse = Scalar.Mul(inverse, si);
         }
 
-        var gTable = FixedBaseMultiplier.GVerifyTable;
+        var (gTable, gBits) = FixedBaseMultiplier.GTableForVerifying(m);
         Span<JacobianPoint> points = stackalloc JacobianPoint[VerifyBatchSize];
         Span<FieldElement> zPrefix = stackalloc FieldElement[VerifyBatchSize];
         var zProduct = FieldElement.One;
@@ -182,7 +183,7 @@ internal static class Secp256k1Signer
             if (ok[i])
             {
                 var e = Scalar.Read(digests[i], out _);
-                FixedBaseMultiplier.AddMultiplePublic(ref acc, gTable, Scalar.Mul(e, sInv[i]), FixedBaseMultiplier.VerifyWindowBits);
+                FixedBaseMultiplier.AddMultiplePublic(ref acc, gTable, Scalar.Mul(e, sInv[i]), gBits);
                 FixedBaseMultiplier.AddMultiplePublic(ref acc, keyTable, Scalar.Mul(r[i], sInv[i]));
                 if (acc.IsInfinity)
                     ok[i] = false;
