@@ -146,7 +146,7 @@ internal sealed partial class MeterPoller
         {
             try
             {
-                SignWaiting();
+                CommitNoting(_lastPollMs);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or LiteDB.LiteException)
             {
@@ -156,11 +156,13 @@ internal sealed partial class MeterPoller
         return await tick.ConfigureAwait(false);
     }
 
-    private void SignWaiting()
+    // Commits what is buffered; the first records ever signed also record how long their poll took.
+    private IReadOnlyList<SignedReading> CommitNoting(long pollMs)
     {
         var signed = Commit();
-        if (signed.Count > 0 && _metrics.MarkFirstSigned(_lastPollMs))
+        if (signed.Count > 0 && _metrics.MarkFirstSigned(pollMs))
             LogFirstSigned(signed.Count, _metrics.FirstPollMs, _metrics.FirstSignedSinceStartMs);
+        return signed;
     }
 
     /// <summary>Reads every meter once and stores the cycle's records. Returns them.</summary>
@@ -223,12 +225,7 @@ internal sealed partial class MeterPoller
             return [];
         var now = _time.GetTimestamp();
         if (_pending.Count > 0 && (_lastCommitTicks is not { } last || _time.GetElapsedTime(last, now) >= CommitInterval || _pending.Count >= MaxPending))
-        {
-            var signed = Commit();
-            if (signed.Count > 0 && _metrics.MarkFirstSigned(Environment.TickCount64 - pollStarted))
-                LogFirstSigned(signed.Count, _metrics.FirstPollMs, _metrics.FirstSignedSinceStartMs);
-            return signed;
-        }
+            return CommitNoting(Environment.TickCount64 - pollStarted);
         return [];
     }
 
