@@ -150,6 +150,71 @@ public sealed class AotSmokeTests(AotBinaryFixture aot)
     }
 
     [Fact]
+    public async Task Demo_runs_its_code_from_the_front_of_the_binary()
+    {
+        // publish-profiles/order lists the functions the demo executes; ILC places them first. The kernel maps file
+        // pages 64 KB around a fault, so one executed method among cold ones keeps 64 KB resident: the test reads which
+        // pages of the managed code the running demo has mapped (/proc/PID/pagemap) behind the listed functions.
+        var order = File.ReadAllLines(Path.Combine(Repo.Root, "publish-profiles", "order", "edgemeter.order")).ToHashSet(StringComparer.Ordinal);
+        var dbg = aot.Binary + ".dbg";
+        var sections = await Processes.RunAsync("readelf", ["-SW", dbg], TimeSpan.FromSeconds(30));
+        var code = System.Text.RegularExpressions.Regex.Match(sections.Out, @"\]\s+__managedcode\s+\S+\s+([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)");
+        Assert.True(code.Success, sections.Out + sections.Err);
+        long codeStart = Convert.ToInt64(code.Groups[1].Value, 16), codeEnd = codeStart + Convert.ToInt64(code.Groups[2].Value, 16);
+        var nm = await Processes.RunAsync("nm", ["-n", "-S", "--defined-only", dbg], TimeSpan.FromSeconds(60));
+        Assert.Equal(0, nm.ExitCode);
+        var symbols = new List<(long Address, string Name)>();
+        long hotEnd = codeStart;
+        foreach (var line in nm.Out.Split('\n'))
+        {
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length != 4 || parts[2] is not ("t" or "T"))
+                continue;
+            long address = Convert.ToInt64(parts[0], 16);
+            symbols.Add((address, parts[3]));
+            // The listed functions form one dense run from the start of the code. A listed name can also be a folded
+            // body's alias placed with the cold code, so the run ends at the first gap of 64 KB.
+            if (address >= hotEnd && address - hotEnd < 0x10000 && address < codeEnd && order.Contains(parts[3]))
+                hotEnd = address + Convert.ToInt64(parts[1], 16);
+        }
+        Assert.InRange(hotEnd, codeStart + 0x40000, codeEnd - 0x100000); // the list places some code first, not all of it
+
+        var data = Directory.CreateTempSubdirectory("edgemeter-aot-layout-").FullName;
+        await using var demo = new Background(aot.Binary, ["demo", "--exit-after", "14", "--data", data, "--http", "http://127.0.0.1:0"]);
+        // Cold code starts at the next 64 KB boundary; the last 128 KB border the unboxing stubs, which the demo runs.
+        long from = (hotEnd + 0xFFFF) & ~0xFFFFL, to = codeEnd - 0x20000;
+        var touched = new SortedSet<long>();
+        while (!demo.HasExited)
+        {
+            await Task.Delay(1000);
+            try
+            {
+                var maps = await File.ReadAllLinesAsync($"/proc/{demo.Id}/maps");
+                var first = maps.First(l => l.EndsWith("/edgemeter", StringComparison.Ordinal));
+                long start = Convert.ToInt64(first[..first.IndexOf('-')], 16), offset = Convert.ToInt64(first.Split(' ')[2], 16);
+                long loadBase = start - offset;
+                await using var pagemap = new FileStream($"/proc/{demo.Id}/pagemap", FileMode.Open, FileAccess.Read);
+                var entries = new byte[(to - from) / 4096 * 8];
+                pagemap.Position = (loadBase + from) / 4096 * 8;
+                await pagemap.ReadExactlyAsync(entries);
+                for (int i = 0; i < entries.Length / 8; i++)
+                {
+                    if ((BitConverter.ToUInt64(entries, i * 8) >> 63) != 0)
+                        touched.Add((from + i * 4096L) & ~0xFFFFL);
+                }
+            }
+            catch (Exception e) when (demo.HasExited && e is IOException or InvalidOperationException)
+            {
+            }
+        }
+
+        Assert.Equal(0, await demo.WaitAsync(TimeSpan.FromSeconds(30)));
+        var cold = touched.Select(chunk => $"0x{chunk:x} {symbols.FirstOrDefault(s => s.Address >= chunk).Name}").ToList();
+        Assert.True(cold.Count <= 4,
+            $"the demo ran code from {cold.Count} cold 64 KB chunks (refresh the list: publish-profiles/order/refresh.sh):\n" + string.Join('\n', cold));
+    }
+
+    [Fact]
     public async Task Arm64_binary_is_an_aarch64_elf_without_trim_warnings_and_runs_under_qemu()
     {
         TestDependencies.Require(Peer.Arm64Toolchain);
