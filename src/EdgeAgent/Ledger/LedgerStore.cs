@@ -1,3 +1,4 @@
+using EdgeMeter.Agent.Storage;
 using EdgeMeter.Crypto.Hashing;
 using EdgeMeter.Crypto.Records;
 using LiteDB;
@@ -154,7 +155,7 @@ internal sealed class LedgerStore : IDisposable
     /// </summary>
     public IEnumerable<ReadingRecord> StreamReadings(string device, ulong first, ulong last)
     {
-        foreach (var doc in _records.Find(Query.Between("_id", RecordId(device, first), RecordId(device, last))))
+        foreach (var doc in _records.Find(LiteQuery.Between("_id", RecordId(device, first), RecordId(device, last))))
         {
             if (doc["msg"].IsBinary && !IsGap(doc))
             {
@@ -169,7 +170,7 @@ internal sealed class LedgerStore : IDisposable
 
     /// <summary>A device's claims, by month.</summary>
     public IReadOnlyList<ClaimRow> Claims(string device) =>
-        [.. _claims.Find(Query.EQ("dev", device)).Select(ClaimOf).OrderBy(c => c.Month, StringComparer.Ordinal)];
+        [.. _claims.Find(LiteQuery.Equal("dev", device)).Select(ClaimOf).OrderBy(c => c.Month, StringComparer.Ordinal)];
 
     /// <summary>Stores a claim verdict (replacing the month's earlier one) and moves the balance, in one transaction.</summary>
     public decimal PutClaim(ClaimRow row)
@@ -252,7 +253,7 @@ internal sealed class LedgerStore : IDisposable
         foreach (var dev in _devices.FindAll())
         {
             var device = dev["_id"].AsString;
-            var docs = _records.Find(Query.Between("_id", RecordId(device, 0), RecordId(device, ulong.MaxValue))).ToList();
+            var docs = _records.Find(LiteQuery.Between("_id", RecordId(device, 0), RecordId(device, ulong.MaxValue))).ToList();
             var seqs = docs.Select(r => (ulong)r["seq"].AsInt64).OrderBy(s => s).ToList();
             var declared = docs.Where(IsGap)
                 .Select(d => new LedgerGap((ulong)d["seq"].AsInt64, (ulong)d["from"].AsInt64, (ulong)d["to"].AsInt64, (GapReason)d["reason"].AsInt32))

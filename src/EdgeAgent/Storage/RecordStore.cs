@@ -302,7 +302,7 @@ internal sealed class RecordStore : IDisposable
         // Only blocks above the watermark (the unconfirmed tail, which the uplink reads anyway), through the _id index.
         if (_head.Sequence <= _head.ConfirmedThrough)
             return declared;
-        foreach (var block in _records.Find(Query.GT("_id", (long)Math.Min(_head.ConfirmedThrough, long.MaxValue))).ToList())
+        foreach (var block in _records.Find(LiteQuery.Greater("_id", (long)Math.Min(_head.ConfirmedThrough, long.MaxValue))).ToList())
         {
             if (RecordBlocks.IsGap(block))
                 declared.AddRange(RecordBlocks.FromDocument(block).Select(r => (GapRecord)r.Record));
@@ -384,13 +384,13 @@ internal sealed class RecordStore : IDisposable
         {
             // The block that holds `from` starts at or before it: the greatest first-sequence not above it.
             var start = _records.Query()
-                .Where(Query.LTE("_id", (long)Math.Min(from, long.MaxValue)))
+                .Where(LiteQuery.AtMost("_id", (long)Math.Min(from, long.MaxValue)))
                 .OrderByDescending("_id")
                 .Limit(1)
                 .FirstOrDefault();
             var fromId = start is null ? (long)Math.Min(from, long.MaxValue) : start["_id"].AsInt64;
             var result = new List<SignedReading>();
-            foreach (var block in _records.Find(Query.GTE("_id", fromId)))
+            foreach (var block in _records.Find(LiteQuery.AtLeast("_id", fromId)))
             {
                 if (RecordBlocks.First(block) > to)
                     break;
