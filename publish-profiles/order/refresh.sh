@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Regenerates publish-profiles/order/edgemeter.order, the list of functions that the published binary places first.
 #
-# It publishes the x64 binary, runs the demo under valgrind's callgrind (live meters, and a backlog drain) with the
-# binary's symbols, and writes every function the runs executed. Run it after changes that add or rename much of
-# what the agent runs; AotSmokeTests.Demo_runs_its_code_from_the_front_of_the_binary fails when the list has gone
-# stale. Needs valgrind, binutils and python3 (apt-get install valgrind binutils python3). About 3 minutes.
+# It publishes the x64 binary, runs it under valgrind's callgrind with its symbols, and writes every function the
+# runs executed. Three runs: the demo as a user runs it (agent, broker and ledger in one process), a backlog drain, and
+# the agent alone as a gateway runs it (four meters, publishing to mosquitto, the ledger in a process of its own).
+# Run it after changes that add or rename much of what the agent runs;
+# AotSmokeTests.Demo_runs_its_code_from_the_front_of_the_binary fails when the list has gone stale.
+# Needs valgrind, binutils, mosquitto and python3 (apt-get install valgrind binutils mosquitto python3). About 4 minutes.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 work="$(mktemp -d /tmp/edgemeter-order-XXXXXX)"
-trap 'rm -rf "$work"' EXIT
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 dotnet publish "$repo/src/EdgeAgent" -p:PublishProfile=linux-x64 -o "$work/publish" -nologo >"$work/publish.log" \
   || { cat "$work/publish.log"; exit 1; }
@@ -29,11 +32,21 @@ run() { # name, demo arguments...
      "$work/bin/edgemeter" demo --http http://127.0.0.1:0 "$@" >"$work/$name.log" 2>&1) \
     || { tail -n 20 "$work/$name.log"; exit 1; }
 }
+# The agent alone needs a broker and a ledger of its own: mosquitto on a free port, the ledger not profiled.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mosquitto -p "$port" >"$work/mosquitto.log" 2>&1 & pids+=($!)
+"$work/publish/edgemeter" ledger --broker "mqtt://127.0.0.1:$port" --data "$work/ledger" >"$work/ledger.log" 2>&1 & pids+=($!)
+for _ in $(seq 1 100); do grep -q "ledger address: 0x" "$work/ledger.log" && break; sleep 0.1; done
+address=$(grep -o "ledger address: 0x[0-9a-fA-F]*" "$work/ledger.log" | head -1 | awk '{print $3}')
+[ -n "$address" ] || { cat "$work/ledger.log"; exit 1; }
+
 run live --exit-after 40 & live=$!
 run backlog --backlog 3000 --exit-after 40 & backlog=$!
+run agent --meters 4 --no-ledger --ledger-address "$address" --broker "mqtt://127.0.0.1:$port" --exit-after 60 & agent=$!
 wait $live
 wait $backlog
+wait $agent
 
 python3 "$here/executed-functions.py" "$work/publish/edgemeter.dbg" "$work/live.callgrind" "$work/backlog.callgrind" \
-  >"$here/edgemeter.order"
+  "$work/agent.callgrind" >"$here/edgemeter.order"
 echo "wrote $here/edgemeter.order ($(wc -l <"$here/edgemeter.order") names)"

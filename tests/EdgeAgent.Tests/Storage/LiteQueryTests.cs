@@ -48,6 +48,26 @@ public sealed class LiteQueryTests
             Assert.Equal(Ids(docs.Find(Query.EQ("g", v % 10))), Ids(docs.Find(LiteQuery.Equal("g", v % 10))));
         }
         Assert.Equal([500, 501, 502], Ids(docs.Find(LiteQuery.Between("_id", 500L, 502L))));
+    }
+
+    [Fact]
+    public void The_helpers_use_the_index_LiteDB_s_own_use()
+    {
+        using var db = Database(out var docs);
+        (BsonExpression Ours, BsonExpression Theirs)[] pairs =
+        [
+            (LiteQuery.Greater("_id", 5L), Query.GT("_id", 5L)),
+            (LiteQuery.AtLeast("_id", 5L), Query.GTE("_id", 5L)),
+            (LiteQuery.AtMost("_id", 5L), Query.LTE("_id", 5L)),
+            (LiteQuery.Between("_id", 5L, 9L), Query.Between("_id", 5L, 9L)),
+            (LiteQuery.Equal("g", 5L), Query.EQ("g", 5L)),
+        ];
+        foreach (var (ours, theirs) in pairs)
+        {
+            var plan = docs.Query().Where(ours).GetPlan()["index"].AsDocument;
+            Assert.Equal(docs.Query().Where(theirs).GetPlan()["index"].AsDocument, plan);
+            Assert.Contains(plan["mode"].AsString.Split('(')[0], new[] { "INDEX SCAN", "INDEX RANGE SCAN", "INDEX SEEK" });
+        }
         Assert.Equal([998, 999], Ids(docs.Find(LiteQuery.Greater("_id", 997L))));
     }
 
