@@ -1,8 +1,10 @@
 using EdgeMeter.Agent.Storage;
+using EdgeMeter.Crypto.Files;
 using EdgeMeter.Crypto.Hashing;
 using EdgeMeter.Crypto.Records;
-using LiteDB;
 using EdgeMeter.Economics;
+using LiteDB;
+using LiteDB.Engine;
 
 namespace EdgeMeter.Agent.Ledger;
 
@@ -40,10 +42,18 @@ internal sealed class LedgerStore : IDisposable
 {
     public const string FileName = "ledger.db";
 
+    /// <summary>LiteDB's write-ahead log beside the data file (the name LiteDB itself gives it).</summary>
+    public const string LogFileName = "ledger-log.db";
+
+    /// <summary>How long a commit waits for its sync before the store reports the disk as failing.</summary>
+    private static readonly TimeSpan SyncTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>The ledger's signing key, next to its database.</summary>
     public const string KeyFileName = "ledger.key";
 
     private readonly LiteDatabase _db;
+    private readonly CommitFence _data;
+    private readonly CommitFence _log;
     private readonly ILiteCollection<BsonDocument> _devices;
     private readonly ILiteCollection<BsonDocument> _records;
     private readonly ILiteCollection<BsonDocument> _blocks;
@@ -52,8 +62,13 @@ internal sealed class LedgerStore : IDisposable
 
     public LedgerStore(string dataDirectory)
     {
-        Directory.CreateDirectory(dataDirectory);
-        _db = new LiteDatabase(new ConnectionString { Filename = Path.Combine(dataDirectory, FileName), Connection = ConnectionType.Direct });
+        AtomicFile.CreateDirectory(dataDirectory);
+        // The agent's streams under LiteDB (Storage/CommitFence.cs), same files and names as LiteDB's own: a block or
+        // claim verdict is on the medium before the ledger answers for it, and a transaction costs one fsync, not one
+        // per page.
+        _data = CommitFence.OpenFile(Path.Combine(dataDirectory, FileName));
+        _log = CommitFence.OpenFile(Path.Combine(dataDirectory, LogFileName), syncCommitsOnly: true);
+        _db = CommitFence.OpenDatabase(_data, _log);
         _devices = _db.GetCollection("devices");
         _records = _db.GetCollection("records");
         _blocks = _db.GetCollection("blocks");
@@ -98,6 +113,7 @@ internal sealed class LedgerStore : IDisposable
             sha.AppendData(digest);
         var hash = sha.GetHashAndReset();
 
+        var before = _log.ConfirmsWritten;
         _db.BeginTrans();
         try
         {
@@ -141,6 +157,7 @@ internal sealed class LedgerStore : IDisposable
             _db.Rollback();
             throw;
         }
+        _log.WaitSynced(before, 1, SyncTimeout);
         Height = height;
         LastBlockHash = hash;
         return height;
@@ -175,6 +192,7 @@ internal sealed class LedgerStore : IDisposable
     /// <summary>Stores a claim verdict (replacing the month's earlier one) and moves the balance, in one transaction.</summary>
     public decimal PutClaim(ClaimRow row)
     {
+        var before = _log.ConfirmsWritten;
         _db.BeginTrans();
         try
         {
@@ -195,6 +213,7 @@ internal sealed class LedgerStore : IDisposable
             var balance = Balance(row.Device).Confirmed;
             _devices.Upsert(DeviceDoc(GetDevice(row.Device) with { Balance = balance }));
             _db.Commit();
+            _log.WaitSynced(before, 1, SyncTimeout);
             return balance;
         }
         catch
@@ -290,7 +309,7 @@ internal sealed class LedgerStore : IDisposable
         return result;
     }
 
-    public void Dispose() => _db.Dispose();
+    public void Dispose() => CommitFence.CloseDatabase(_db, _data, _log);
 
     /// <summary>
     /// A record's <c>_id</c>: the device prefix and the sequence number big-endian, so that the binary order of the ids

@@ -40,8 +40,8 @@ internal sealed class ClaimOutbox : IDisposable
         // As the record store: LiteDB on our own streams, so that a write returns only once its commit is synced
         // (Storage/CommitFence.cs). A month's claim that was "stored" must survive a power cut right after.
         _data = CommitFence.OpenFile(System.IO.Path.Combine(dataDirectory, FileName));
-        _log = CommitFence.OpenFile(System.IO.Path.Combine(dataDirectory, LogFileName));
-        _db = new LiteDatabase(new LiteEngine(new EngineSettings { DataStream = _data, LogStream = _log }));
+        _log = CommitFence.OpenFile(System.IO.Path.Combine(dataDirectory, LogFileName), syncCommitsOnly: true);
+        _db = CommitFence.OpenDatabase(_data, _log);
         _claims = _db.GetCollection("claims");
     }
 
@@ -79,12 +79,7 @@ internal sealed class ClaimOutbox : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _db.Dispose();
-        _data.Dispose();
-        _log.Dispose();
-    }
+    public void Dispose() => CommitFence.CloseDatabase(_db, _data, _log);
 
     private static BsonDocument Doc(OutboxClaim c) => new()
     {

@@ -62,8 +62,8 @@ internal sealed class RecordStore : IDisposable
             AtomicFile.CreateDirectory(dataDirectory);
             // Our own streams under LiteDB (same files, same names as it would use): commits wait for their sync.
             _data = CommitFence.OpenFile(Path);
-            _log = CommitFence.OpenFile(System.IO.Path.Combine(dataDirectory, LogFileName));
-            _db = new LiteDatabase(new LiteEngine(new EngineSettings { DataStream = _data, LogStream = _log }));
+            _log = CommitFence.OpenFile(System.IO.Path.Combine(dataDirectory, LogFileName), syncCommitsOnly: true);
+            _db = CommitFence.OpenDatabase(_data, _log);
         }
         _records = _db.GetCollection(RecordsCollection);
         _meta = _db.GetCollection(MetaCollection);
@@ -79,8 +79,8 @@ internal sealed class RecordStore : IDisposable
     {
         Path = ":stream:";
         _data = new CommitFence(data);
-        _log = new CommitFence(log);
-        _db = new LiteDatabase(new LiteEngine(new EngineSettings { DataStream = _data, LogStream = _log }));
+        _log = new CommitFence(log, syncCommitsOnly: true);
+        _db = CommitFence.OpenDatabase(_data, _log);
         _records = _db.GetCollection(RecordsCollection);
         _meta = _db.GetCollection(MetaCollection);
         _head = ReadHead();
@@ -518,14 +518,17 @@ internal sealed class RecordStore : IDisposable
 
     public void Dispose()
     {
+        if (_data is null || _log is null)
+        {
+            _db.Dispose();
+            return;
+        }
         lock (_gate)
         {
-            if (_watermarkDirty && !IsReadOnly)
+            if (_watermarkDirty && !_data.IsFaulted && !_log.IsFaulted)
                 WriteHead();
         }
-        _db.Dispose();
-        _data?.Dispose();
-        _log?.Dispose();
+        CommitFence.CloseDatabase(_db, _data, _log);
     }
 
     private ChainHead ReadHead()

@@ -131,6 +131,9 @@ public sealed class PollerTests
         Assert.Equal([1UL, 2UL, 3UL], signed.Select(r => r.Record.Sequence));
         Assert.Equal(3UL, store.Head.Sequence);
         Assert.Equal(0, poller.UnsignedCount);
+        // The first-signed mark follows the commit that raised Stored: wait for it, bounded.
+        for (int i = 0; i < 500 && metrics.FirstSignedSinceStartMs < 0; i++)
+            await Task.Delay(10);
         Assert.True(metrics.FirstSignedSinceStartMs >= 0);
         await stop.CancelAsync();
         await run;
