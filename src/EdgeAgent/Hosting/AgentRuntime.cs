@@ -438,7 +438,7 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
     /// <summary>
     /// Every minute (and at start): stores the final claims of months that closed and sends what the ledger has not
     /// receipted yet (<see cref="MonthlyClaims"/>); every <see cref="FactorsOptions.ClaimEverySeconds"/>, also a
-    /// claim for the running month, which the ledger shows as provisional.
+    /// claim for the running month, which the ledger shows as provisional, once the outbox holds no backlog.
     /// </summary>
     private async Task ClaimLoopAsync(CancellationToken ct)
     {
@@ -453,7 +453,10 @@ internal sealed partial class AgentRuntime : IAgentStatusSource, IAsyncDisposabl
                 Claims.BuildDue();
                 if (Uplink is { Connected: true })
                     await Claims.SendPendingAsync(ct).ConfigureAwait(false);
-                if (_options.Factors.ClaimEverySeconds > 0 && _time.GetUtcNow() - lastSent >= every && Factors.Accumulator.LatestReadingTime is { } latest)
+                // Not while a backlog drains: a claim naming readings still in the outbox only waits at the ledger,
+                // which judges it again after each burst of transactions and recomputes it in the path of the rest.
+                if (_options.Factors.ClaimEverySeconds > 0 && _time.GetUtcNow() - lastSent >= every && Factors.Accumulator.LatestReadingTime is { } latest
+                    && Store.PendingCount <= _options.Mqtt.BatchMaxRecords)
                 {
                     lastSent = _time.GetUtcNow();
                     await SendClaimAsync(latest, ct).ConfigureAwait(false);
