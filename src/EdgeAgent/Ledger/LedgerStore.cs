@@ -170,17 +170,36 @@ internal sealed class LedgerStore : IDisposable
     /// The device's readings with sequence numbers in [first, last], in sequence order (the order of the (device, seq)
     /// key), one at a time: a claim's recomputation over a month of readings holds one reading at a time, not the month.
     /// </summary>
+    /// <remarks>
+    /// One query per <see cref="StreamPage"/> records, not one for the range: a LiteDB 5.0.20 query keeps every page
+    /// it read until it ends, and its cache then keeps that many buffers for good, so one query over a month of
+    /// readings (the demo claims every 5 s) grew the ledger by the month's pages.
+    /// </remarks>
     public IEnumerable<ReadingRecord> StreamReadings(string device, ulong first, ulong last)
     {
-        foreach (var doc in _records.Find(LiteQuery.Between("_id", RecordId(device, first), RecordId(device, last))))
+        var prefix = DevicePrefix(device);
+        for (var from = first; from <= last;)
         {
-            if (doc["msg"].IsBinary && !IsGap(doc))
+            var page = _records.Find(LiteQuery.Between("_id", RecordId(prefix, from), RecordId(prefix, last)), 0, StreamPage).ToList();
+            if (page.Count == 0)
+                yield break;
+            foreach (var doc in page)
             {
-                using var json = System.Text.Json.JsonDocument.Parse(doc["msg"].AsBinary);
-                yield return ReadingJson.ReadMessage(json.RootElement);
+                if (doc["msg"].IsBinary && !IsGap(doc))
+                {
+                    using var json = System.Text.Json.JsonDocument.Parse(doc["msg"].AsBinary);
+                    yield return ReadingJson.ReadMessage(json.RootElement);
+                }
             }
+            var through = (ulong)page[^1]["seq"].AsInt64;
+            if (page.Count < StreamPage || through >= last)
+                yield break;
+            from = through + 1;
         }
     }
+
+    /// <summary>Records per query in <see cref="StreamReadings"/>.</summary>
+    internal const int StreamPage = 256;
 
     /// <summary>The claim the ledger holds for a device and month, or null.</summary>
     public ClaimRow? GetClaim(string device, string month) => _claims.FindById(device + ":" + month) is { } d ? ClaimOf(d) : null;

@@ -57,6 +57,32 @@ public sealed class LedgerTests
     }
 
     [Fact]
+    public async Task Readings_stream_back_in_order_across_the_store_s_query_pages_and_within_any_range()
+    {
+        using var dir = new TempDir();
+        var signer = Records.Signer(dir.Path);
+        using var store = new RecordStore(dir.File("agent"));
+        var signed = store.Append(Records.Drafts(3 * LedgerStore.StreamPage + 17), signer);
+        await using (var ledger = new DevLedger(new MqttOptions { Broker = "mqtt://127.0.0.1:1" }, dir.File("ledger"), 31337, NullLogger<DevLedger>.Instance))
+        {
+            foreach (var chunk in signed.Chunk(300))
+            {
+                var (receipt, _) = ledger.HandleTransaction(signer.Key.Address, TransactionCodec.Encode(TransactionCodec.Create(signer.Key.Address, 31337, chunk)));
+                Assert.True(receipt.Accepted, receipt.Reason);
+            }
+        }
+        using var ledgerStore = new LedgerStore(dir.File("ledger"));
+        foreach (var (first, last) in new (ulong, ulong)[] { (1, (ulong)signed.Count), (1, LedgerStore.StreamPage), (200, 2 * LedgerStore.StreamPage + 1), (700, 5000), (5000, 6000) })
+        {
+            var expected = signed.Select(r => (ReadingRecord)r.Record).Where(r => r.Sequence >= first && r.Sequence <= last)
+                .Select(r => (r.Sequence, r.Value, r.GatewayTimeMs, Convert.ToHexString(r.PrevHash.Span))).ToList();
+            var read = ledgerStore.ReadReadings(signer.Key.Address, first, last)
+                .Select(r => (r.Sequence, r.Value, r.GatewayTimeMs, Convert.ToHexString(r.PrevHash.Span))).ToList();
+            Assert.Equal(expected, read);
+        }
+    }
+
+    [Fact]
     public void A_transaction_resent_after_a_lost_receipt_is_not_counted_twice()
     {
         using var f = new Fixture();
