@@ -113,9 +113,7 @@ internal sealed class LedgerStore : IDisposable
             sha.AppendData(digest);
         var hash = sha.GetHashAndReset();
 
-        var before = _log.ConfirmsWritten;
-        _db.BeginTrans();
-        try
+        Durably(() =>
         {
             var prefix = DevicePrefix(newState.Device);
             _records.InsertBulk(accepted.Select(a =>
@@ -150,14 +148,8 @@ internal sealed class LedgerStore : IDisposable
                 ["to"] = (long)accepted[^1].Sequence,
             });
             _devices.Upsert(DeviceDoc(newState));
-            _db.Commit();
-        }
-        catch
-        {
-            _db.Rollback();
-            throw;
-        }
-        _log.WaitSynced(before, 1, SyncTimeout);
+            return height;
+        });
         Height = height;
         LastBlockHash = hash;
         return height;
@@ -209,38 +201,46 @@ internal sealed class LedgerStore : IDisposable
         [.. _claims.Find(LiteQuery.Equal("dev", device)).Select(ClaimOf).OrderBy(c => c.Month, StringComparer.Ordinal)];
 
     /// <summary>Stores a claim verdict (replacing the month's earlier one) and moves the balance, in one transaction.</summary>
-    public decimal PutClaim(ClaimRow row)
+    public decimal PutClaim(ClaimRow row) => Durably(() =>
     {
-        var before = _log.ConfirmsWritten;
+        _claims.Upsert(new BsonDocument
+        {
+            ["_id"] = row.Device + ":" + row.Month,
+            ["dev"] = row.Device,
+            ["month"] = row.Month,
+            ["final"] = row.Final,
+            ["status"] = row.Status,
+            ["tokens"] = row.Claimed,
+            ["recomputed"] = row.Recomputed is { } r ? r : BsonValue.Null,
+            ["reason"] = row.Reason ?? (BsonValue)BsonValue.Null,
+            ["carryOut"] = row.CarryOut is { } c ? c : BsonValue.Null,
+            ["hash"] = row.ClaimHash,
+            ["json"] = row.Envelope,
+        });
+        var balance = Balance(row.Device).Confirmed;
+        _devices.Upsert(DeviceDoc(GetDevice(row.Device) with { Balance = balance }));
+        return balance;
+    });
+
+    /// <summary>
+    /// Runs <paramref name="write"/> in one transaction (rolled back if it throws) and returns once the commit is
+    /// synced: a block or a claim verdict is on the medium before the ledger answers for it.
+    /// </summary>
+    private T Durably<T>(Func<T> write) => _log.Durably(1, SyncTimeout, () =>
+    {
         _db.BeginTrans();
         try
         {
-            _claims.Upsert(new BsonDocument
-            {
-                ["_id"] = row.Device + ":" + row.Month,
-                ["dev"] = row.Device,
-                ["month"] = row.Month,
-                ["final"] = row.Final,
-                ["status"] = row.Status,
-                ["tokens"] = row.Claimed,
-                ["recomputed"] = row.Recomputed is { } r ? r : BsonValue.Null,
-                ["reason"] = row.Reason ?? (BsonValue)BsonValue.Null,
-                ["carryOut"] = row.CarryOut is { } c ? c : BsonValue.Null,
-                ["hash"] = row.ClaimHash,
-                ["json"] = row.Envelope,
-            });
-            var balance = Balance(row.Device).Confirmed;
-            _devices.Upsert(DeviceDoc(GetDevice(row.Device) with { Balance = balance }));
+            var result = write();
             _db.Commit();
-            _log.WaitSynced(before, 1, SyncTimeout);
-            return balance;
+            return result;
         }
         catch
         {
             _db.Rollback();
             throw;
         }
-    }
+    });
 
     /// <summary>
     /// The confirmed balance (recomputed totals of the accepted final claims: closed months only) and, apart, the
