@@ -106,16 +106,12 @@ internal sealed class CommitFence : Stream
             if (data.IsFaulted || log.IsFaulted)
                 return;
             var disposing = Task.Run(db.Dispose);
-            long faultedAt = 0;
-            while (!disposing.Wait(100))
+            while (!disposing.Wait(100) && !data.IsFaulted && !log.IsFaulted)
             {
-                if (!data.IsFaulted && !log.IsFaulted)
-                    continue;
-                // A second for whatever else LiteDB closes; its writer is dead and its wait will not end.
-                faultedAt = faultedAt == 0 ? Environment.TickCount64 : faultedAt;
-                if (Environment.TickCount64 - faultedAt > 1000)
-                    return;
             }
+            // Failed meanwhile: a second for whatever else LiteDB closes; its writer is dead and its wait will not end.
+            if (!disposing.Wait(TimeSpan.FromSeconds(1)))
+                return;
             disposing.GetAwaiter().GetResult();
         }
         finally
