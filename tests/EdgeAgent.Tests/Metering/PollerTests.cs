@@ -180,7 +180,7 @@ public sealed class PollerDiskFailureTests
         MeterChannel[] meters = [new(new MeterOptions { Id = "m", Endpoint = simulated.Endpoint, Unit = 1, Map = "eastron-sdm630", TimeoutMs = 2000 }, simulated.Map)];
         using var dir = new TempDir();
         var log = new BreakingStream();
-        using var store = new RecordStore(new BreakingStream(), log) { SyncTimeout = TimeSpan.FromMilliseconds(200) };
+        using var store = new RecordStore(new BreakingStream(), log) { SyncTimeout = TimeSpan.FromSeconds(30) }; // a failed write fails the waiting commit at once; the timeout is only for a disk that hangs
         await using var buses = new ModbusBuses(meters, TimeProvider.System);
         var metrics = new PipelineMetrics();
         var lines = new ListLoggerProvider();
