@@ -105,7 +105,7 @@ internal struct FieldElement
     /// <summary>a · k for a small constant k (below 2^31).</summary>
     public static FieldElement MulSmall(in FieldElement a, ulong k)
     {
-        ulong hi = Math.BigMul(a.L0, k, out ulong r0);
+        ulong hi = ConstantTime.MulHigh(a.L0, k, out ulong r0);
         hi = ConstantTime.MulAdd(a.L1, k, hi, 0, out ulong r1);
         hi = ConstantTime.MulAdd(a.L2, k, hi, 0, out ulong r2);
         hi = ConstantTime.MulAdd(a.L3, k, hi, 0, out ulong r3);
@@ -125,7 +125,7 @@ internal struct FieldElement
     {
         // The off-diagonal products once, doubled by a shift, plus the squares on the diagonal.
         ulong t1, t2, t3, t4, t5, t6, t7, c;
-        c = Math.BigMul(a.L0, a.L1, out t1);
+        c = ConstantTime.MulHigh(a.L0, a.L1, out t1);
         c = ConstantTime.MulAdd(a.L0, a.L2, c, 0, out t2);
         t4 = ConstantTime.MulAdd(a.L0, a.L3, c, 0, out t3);
         c = ConstantTime.MulAdd(a.L1, a.L2, t3, 0, out t3);
@@ -140,10 +140,10 @@ internal struct FieldElement
         t2 = (t2 << 1) | (t1 >> 63);
         t1 <<= 1;
 
-        ulong h0 = Math.BigMul(a.L0, a.L0, out ulong t0);
-        ulong h1 = Math.BigMul(a.L1, a.L1, out ulong l1);
-        ulong h2 = Math.BigMul(a.L2, a.L2, out ulong l2);
-        ulong h3 = Math.BigMul(a.L3, a.L3, out ulong l3);
+        ulong h0 = ConstantTime.MulHigh(a.L0, a.L0, out ulong t0);
+        ulong h1 = ConstantTime.MulHigh(a.L1, a.L1, out ulong l1);
+        ulong h2 = ConstantTime.MulHigh(a.L2, a.L2, out ulong l2);
+        ulong h3 = ConstantTime.MulHigh(a.L3, a.L3, out ulong l3);
         c = 0;
         t1 = ConstantTime.AddCarry(t1, h0, ref c);
         t2 = ConstantTime.AddCarry(t2, l1, ref c);
@@ -236,7 +236,7 @@ internal struct FieldElement
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void FoldSmall(ref FieldElement r, ulong top)
     {
-        ulong hi = Math.BigMul(top, R, out ulong lo);
+        ulong hi = ConstantTime.MulHigh(top, R, out ulong lo);
         ulong c = 0;
         r.L0 = ConstantTime.AddCarry(r.L0, lo, ref c);
         r.L1 = ConstantTime.AddCarry(r.L1, hi, ref c);

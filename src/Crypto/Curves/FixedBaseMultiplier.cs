@@ -55,18 +55,26 @@ internal static class FixedBaseMultiplier
     /// <summary>Words per 7-bit table (37 windows × 64 entries × 8 words).</summary>
     public const int TableWords = Windows * Entries * EntryWords;
 
+    /// <summary>The window width of a table from <see cref="BuildTable"/> of <paramref name="words"/> words: 7 or <see cref="VerifyWindowBits"/>; 0 for any other length.</summary>
+    public static int WindowBitsOf(int words) =>
+        words == TableWords ? WindowBits : words == WindowsOf(VerifyWindowBits) * (1 << (VerifyWindowBits - 1)) * EntryWords ? VerifyWindowBits : 0;
+
     /// <summary>Signed digits of <paramref name="windowBits"/> bits that cover a scalar below 2^256 and the last carry.</summary>
     private static int WindowsOf(int windowBits) => (256 + windowBits) / windowBits;
 
+    /// <summary>Signed digits at most in a public multiple (<see cref="Recode"/>): 37, with 7-bit windows.</summary>
+    public const int MaxDigits = Windows;
+
     /// <summary>
-    /// acc + k·B for public k, with the table of a base B from <see cref="BuildTable"/> made with the same
-    /// <paramref name="windowBits"/>: the signed digits of <see cref="Multiply"/> at that width, but each entry read
-    /// directly and a zero digit skipped. Variable time: for verification only. One mixed addition per non-zero
-    /// digit (at most 37 with 7-bit windows, 26 with 10-bit ones) and no doublings.
+    /// The table points whose sum is k·B, for public k and a table of B from <see cref="BuildTable"/> made with the
+    /// same <paramref name="windowBits"/>: the signed digits of <see cref="Multiply"/> at that width, a zero digit
+    /// skipped, each non-zero one as an <see cref="AffineLanes"/> code (the entry's first word, <see cref="AffineLanes.Negated"/>
+    /// for a negative digit) ORed with <paramref name="flags"/>. Returns how many codes it wrote (at most 37 with 7-bit
+    /// windows, 26 with 10-bit ones). Variable time: for verification only.
     /// </summary>
-    public static void AddMultiplePublic(ref JacobianPoint acc, ReadOnlySpan<ulong> table, in Scalar k, int windowBits = WindowBits)
+    public static int Recode(in Scalar k, int windowBits, int flags, Span<int> codes)
     {
-        int windows = WindowsOf(windowBits);
+        int windows = WindowsOf(windowBits), count = 0;
         ulong entries = 1UL << (windowBits - 1);
         ulong carry = 0;
         for (int i = 0; i < windows; i++)
@@ -74,12 +82,26 @@ internal static class FixedBaseMultiplier
             ulong value = k.Window(i * windowBits, windowBits) + carry;
             carry = (value + entries) >> windowBits;
             ulong magnitude = carry != 0 ? 2 * entries - value : value;
-            if (magnitude == 0)
-                continue;
-            var e = table.Slice((int)(((ulong)i * entries + magnitude - 1) * EntryWords), EntryWords);
+            if (magnitude != 0)
+                codes[count++] = (int)(((ulong)i * entries + magnitude - 1) * EntryWords) | flags | (carry != 0 ? AffineLanes.Negated : 0);
+        }
+        return count;
+    }
+
+    /// <summary>
+    /// acc + k·B for public k (<see cref="Recode"/>): one mixed addition per non-zero digit and no doublings.
+    /// Variable time: for verification only.
+    /// </summary>
+    public static void AddMultiplePublic(ref JacobianPoint acc, ReadOnlySpan<ulong> table, in Scalar k, int windowBits = WindowBits)
+    {
+        Span<int> codes = stackalloc int[MaxDigits];
+        int count = Recode(k, windowBits, 0, codes);
+        foreach (int code in codes[..count])
+        {
+            var e = table.Slice(code & ~AffineLanes.Negated, EntryWords);
             var x = new FieldElement(e[0], e[1], e[2], e[3]);
             var y = new FieldElement(e[4], e[5], e[6], e[7]);
-            acc = JacobianPoint.AddAffine(acc, x, carry != 0 ? FieldElement.Negate(y) : y);
+            acc = JacobianPoint.AddAffine(acc, x, code < 0 ? FieldElement.Negate(y) : y);
         }
     }
 

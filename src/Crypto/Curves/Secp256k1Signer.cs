@@ -91,13 +91,15 @@ internal static class Secp256k1Signer
     /// <summary>
     /// True exactly when <see cref="TryRecoverPublicKey"/> would give the key whose table is <paramref name="keyTable"/>
     /// (<see cref="FixedBaseMultiplier.BuildTable"/>): the same range, low-S and v checks, then R = (e·G + r·Q)/s
-    /// from two fixed-base tables (G's in 10-bit windows once a backlog has built that table, else its 7-bit signing table; Q's in 7-bit ones: at most 26 or 37, plus 37 mixed additions, no doublings), and R must be the point recovery starts
+    /// from two fixed-base tables (G's in 10-bit windows once a backlog has built that table, else its 7-bit signing table; Q's
+    /// in 7- or 10-bit ones, told apart by the table's length: at most 26 or 37 mixed additions each, no doublings), and R must be the point recovery starts
     /// from: x = r and the y parity v names. Recovery computes Q = (s·R − e·G)/r, so Q is recovered exactly when
     /// s·R = e·G + r·Q. Variable time, public data only; allocates nothing.
     /// </summary>
     public static bool VerifyWithKeyTable(ReadOnlySpan<byte> digest32, ReadOnlySpan<byte> signature65, ReadOnlySpan<ulong> keyTable)
     {
-        if (digest32.Length != 32 || keyTable.Length != FixedBaseMultiplier.TableWords || !TryReadSignature(signature65, out var r, out var s, out int v))
+        int keyBits = FixedBaseMultiplier.WindowBitsOf(keyTable.Length);
+        if (digest32.Length != 32 || keyBits == 0 || !TryReadSignature(signature65, out var r, out var s, out int v))
             return false;
 
         var e = Scalar.Read(digest32, out _);
@@ -105,7 +107,7 @@ internal static class Secp256k1Signer
         var acc = JacobianPoint.Infinity;
         var (gTable, gBits) = FixedBaseMultiplier.GTableForVerifying(1);
         FixedBaseMultiplier.AddMultiplePublic(ref acc, gTable, Scalar.Mul(e, sInv), gBits);
-        FixedBaseMultiplier.AddMultiplePublic(ref acc, keyTable, Scalar.Mul(r, sInv));
+        FixedBaseMultiplier.AddMultiplePublic(ref acc, keyTable, Scalar.Mul(r, sInv), keyBits);
         if (!acc.TryToAffine(out var x, out var y))
             return false;
         FieldElement.TryRead(signature65[..32], out var rx);
@@ -129,21 +131,23 @@ internal static class Secp256k1Signer
         return rOverflow == 0 && sOverflow == 0 && r.ZeroMask == 0 && s.ZeroMask == 0 && s.HighMask == 0;
     }
 
-    /// <summary>Signatures per batch in <see cref="VerifyBatchWithKeyTable"/>: one inversion of each kind per batch.</summary>
-    public const int VerifyBatchSize = 32;
+    /// <summary>Signatures per batch in <see cref="VerifyBatchWithKeyTable"/>: one inversion of each kind per batch and per addition step.</summary>
+    public const int VerifyBatchSize = AffineLanes.MaxLanes;
 
     /// <summary>
     /// <see cref="VerifyWithKeyTable"/> for up to <see cref="VerifyBatchSize"/> signatures of the same key:
-    /// <paramref name="ok"/>[i] is what it would say for digests[i] and signatures[i]. The s inverses and the final
-    /// Z inverses are each taken together (Montgomery's trick: one inversion and three multiplications per element),
-    /// which halves the cost per signature. Allocates nothing.
+    /// <paramref name="ok"/>[i] is what it would say for digests[i] and signatures[i]. The s inverses are taken
+    /// together (Montgomery's trick: one inversion and three multiplications per element), and the table points of
+    /// all the R = (e·G + r·Q)/s are summed in affine coordinates a step at a time across the batch, one shared
+    /// inversion per step (<see cref="AffineLanes"/>), so R comes out affine. Allocates nothing.
     /// </summary>
     public static void VerifyBatchWithKeyTable(ReadOnlySpan<byte[]> digests, ReadOnlySpan<ReadOnlyMemory<byte>> signatures, ReadOnlySpan<ulong> keyTable, Span<bool> ok)
     {
         int m = digests.Length;
         if (m > VerifyBatchSize || signatures.Length != m || ok.Length < m)
             throw new ArgumentException($"A batch is at most {VerifyBatchSize} digests with as many signatures and results.");
-        if (keyTable.Length != FixedBaseMultiplier.TableWords)
+        int keyBits = FixedBaseMultiplier.WindowBitsOf(keyTable.Length);
+        if (keyBits == 0)
             throw new ArgumentException("Not a key table.", nameof(keyTable));
 
         Span<Scalar> r = stackalloc Scalar[VerifyBatchSize];
@@ -173,40 +177,32 @@ internal static class Secp256k1Signer
             inverse = Scalar.Mul(inverse, si);
         }
 
+        // Each R as its table points: e/s in G's table (A), r/s in the key's (B).
         var (gTable, gBits) = FixedBaseMultiplier.GTableForVerifying(m);
-        Span<JacobianPoint> points = stackalloc JacobianPoint[VerifyBatchSize];
-        Span<FieldElement> zPrefix = stackalloc FieldElement[VerifyBatchSize];
-        var zProduct = FieldElement.One;
+        const int stride = 2 * FixedBaseMultiplier.MaxDigits;
+        Span<int> codes = stackalloc int[VerifyBatchSize * stride];
+        Span<int> counts = stackalloc int[VerifyBatchSize];
         for (int i = 0; i < m; i++)
         {
-            var acc = JacobianPoint.Infinity;
-            if (ok[i])
-            {
-                var e = Scalar.Read(digests[i], out _);
-                FixedBaseMultiplier.AddMultiplePublic(ref acc, gTable, Scalar.Mul(e, sInv[i]), gBits);
-                FixedBaseMultiplier.AddMultiplePublic(ref acc, keyTable, Scalar.Mul(r[i], sInv[i]));
-                if (acc.IsInfinity)
-                    ok[i] = false;
-            }
-            if (!ok[i])
-                acc.Z = FieldElement.One;
-            points[i] = acc;
-            zPrefix[i] = zProduct;
-            zProduct = FieldElement.Mul(zProduct, acc.Z);
-        }
-        var zInverse = FieldElement.InvertVariableTime(zProduct);
-        for (int i = m - 1; i >= 0; i--)
-        {
-            var zi = FieldElement.Mul(zInverse, zPrefix[i]);
-            zInverse = FieldElement.Mul(zInverse, points[i].Z);
+            counts[i] = 0;
             if (!ok[i])
                 continue;
-            var zi2 = FieldElement.Sqr(zi);
-            var x = FieldElement.Mul(points[i].X, zi2);
-            var y = FieldElement.Mul(points[i].Y, FieldElement.Mul(zi2, zi));
+            var lane = codes.Slice(i * stride, stride);
+            var e = Scalar.Read(digests[i], out _);
+            int n = FixedBaseMultiplier.Recode(Scalar.Mul(e, sInv[i]), gBits, 0, lane);
+            counts[i] = n + FixedBaseMultiplier.Recode(Scalar.Mul(r[i], sInv[i]), keyBits, AffineLanes.InTableB, lane[n..]);
+        }
+        Span<FieldElement> xs = stackalloc FieldElement[VerifyBatchSize];
+        Span<FieldElement> ys = stackalloc FieldElement[VerifyBatchSize];
+        Span<bool> finite = stackalloc bool[VerifyBatchSize];
+        AffineLanes.Sum(gTable, keyTable, codes, stride, counts[..m], xs, ys, finite);
+        for (int i = 0; i < m; i++)
+        {
+            if (!ok[i])
+                continue;
             var signature = signatures[i].Span;
             FieldElement.TryRead(signature[..32], out var rx);
-            ok[i] = FieldElement.EqualMask(x, rx) != 0 && y.IsOdd == (ulong)(signature[64] - 27);
+            ok[i] = finite[i] && FieldElement.EqualMask(xs[i], rx) != 0 && ys[i].IsOdd == (ulong)(signature[64] - 27);
         }
     }
 

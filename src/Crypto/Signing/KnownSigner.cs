@@ -7,17 +7,23 @@ namespace EdgeMeter.Crypto.Signing;
 /// <summary>
 /// A signer whose public key is known, with a table of its key's multiples (152 KB, built once): checks that a
 /// signature recovers to this key without recovering it, about four times faster than ecrecover. For a ledger
-/// that verifies many signatures of the same device. Thread-safe (read-only after construction).
+/// that verifies many signatures of the same device. Thread-safe (the wide table is built once, under a lock).
 /// </summary>
 public sealed class KnownSigner
 {
-    private readonly ulong[] _table;
+    /// <summary>A batch of at least this many signatures builds the key's wide table (a backlog is coming).</summary>
+    private const int WideFrom = 64;
 
-    private KnownSigner(string address, byte[] publicKey, ulong[] table)
+    private readonly ulong[] _table;
+    /// <summary>The key's multiples in 10-bit windows (852 KB, 26 additions instead of 37): built for a backlog, then kept.</summary>
+    private readonly Lazy<ulong[]> _wide;
+
+    private KnownSigner(string address, byte[] publicKey, FieldElement x, FieldElement y)
     {
         Address = address;
         PublicKey = publicKey;
-        _table = table;
+        _table = FixedBaseMultiplier.BuildTable(x, y);
+        _wide = new(() => FixedBaseMultiplier.BuildTable(x, y, FixedBaseMultiplier.VerifyWindowBits), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The signer's address (0x lower-case hex).</summary>
@@ -36,7 +42,7 @@ public sealed class KnownSigner
             return false;
         if (FieldElement.EqualMask(FieldElement.Sqr(y), Secp256k1.CurveRight(x)) == 0)
             return false;
-        signer = new KnownSigner(EthereumAddress.FromPublicKey(publicKey65), publicKey65.ToArray(), FixedBaseMultiplier.BuildTable(x, y));
+        signer = new KnownSigner(EthereumAddress.FromPublicKey(publicKey65), publicKey65.ToArray(), x, y);
         return true;
     }
 
@@ -53,17 +59,19 @@ public sealed class KnownSigner
 
     /// <summary>
     /// <see cref="Verify"/> for up to <see cref="BatchSize"/> signatures at once, about twice as fast per signature
-    /// (the inversions are shared): <paramref name="ok"/>[i] is <c>Verify(digests[i], signatures[i])</c>. Allocates nothing.
+    /// (inversions shared, points summed in affine coordinates; tests/Benchmarks VerificationBenchmarks): <paramref name="ok"/>[i] is <c>Verify(digests[i], signatures[i])</c>.
+    /// A batch of 64 or more builds the key's wide table first (852 KB, once): a backlog pays for it in a few batches.
+    /// Allocates nothing after that.
     /// </summary>
     /// <exception cref="ArgumentException">More than <see cref="BatchSize"/>, or the lengths differ.</exception>
     public void VerifyBatch(ReadOnlySpan<byte[]> digests, ReadOnlySpan<ReadOnlyMemory<byte>> signatures, Span<bool> ok) =>
-        Secp256k1Signer.VerifyBatchWithKeyTable(digests, signatures, _table, ok);
+        Secp256k1Signer.VerifyBatchWithKeyTable(digests, signatures, digests.Length >= WideFrom || _wide.IsValueCreated ? _wide.Value : _table, ok);
 }
 
 /// <summary>
 /// The known signers of a ledger, by address: the first signature of a device is recovered in full, and the key it
 /// gives, when it is the device's, is kept with its table, so that every later signature is only verified.
-/// Bounded (<see cref="Capacity"/> devices, about 152 KB each); thread-safe.
+/// Bounded (<see cref="Capacity"/> devices, about 152 KB each, 852 KB more for one that sent a backlog); thread-safe.
 /// </summary>
 public sealed class KnownSigners(int capacity = 64)
 {

@@ -14,12 +14,21 @@ public class VerifyTableTests
     public static TheoryData<string> EdgeScalars()
     {
         var data = new TheoryData<string>();
+        foreach (var k in EdgeValues())
+            data.Add(k.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
+        return data;
+    }
+
+    /// <summary>Scalars in [1, n) where the 10-bit signed recoding has its edges (also for <see cref="AffineLanesTests"/>).</summary>
+    internal static List<BigInteger> EdgeValues()
+    {
+        var data = new List<BigInteger>();
         var seen = new HashSet<BigInteger>();
         void Add(BigInteger k)
         {
             k = ((k % N) + N) % N;
             if (!k.IsZero && seen.Add(k))
-                data.Add(k.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
+                data.Add(k);
         }
         // Digit values at and around the signed-digit boundary (511, 512, 513) and the window edge (1023, 1024), in
         // every 10-bit window, alone and with a carry coming in from below.
@@ -73,7 +82,7 @@ public class VerifyTableTests
         Assert.Equal(Secp256k1.Gy.L3, FixedBaseMultiplier.GVerifyTable[7]);
     }
 
-    private static Scalar ScalarOf(BigInteger k)
+    internal static Scalar ScalarOf(BigInteger k)
     {
         var bytes = new byte[32];
         var big = k.ToByteArray(isUnsigned: true, isBigEndian: true);
