@@ -154,25 +154,6 @@ public sealed class PollerTests
 
 public sealed class PollerDiskFailureTests
 {
-    /// <summary>A disk that takes writes until it breaks, then refuses every write and sync.</summary>
-    private sealed class BreakingStream : MemoryStream
-    {
-        public bool Broken { get; set; }
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            if (Broken)
-                throw new IOException("EIO");
-            base.Write(buffer, offset, count);
-        }
-
-        public override void Flush()
-        {
-            if (Broken)
-                throw new IOException("EIO");
-        }
-    }
-
     [Fact]
     public async Task While_the_disk_fails_unsigned_readings_stay_bounded_the_oldest_dropped_and_counted_and_nothing_is_numbered()
     {
@@ -189,7 +170,7 @@ public sealed class PollerDiskFailureTests
             metrics, TimeProvider.System, loggers.CreateLogger<MeterPoller>()) { MaxUnsigned = 5 };
         Assert.Equal(3, (await poller.PollOnceAsync(CancellationToken.None)).Count);
 
-        log.Broken = true;
+        log.Break();
         for (var cycle = 0; cycle < 6; cycle++)
             await Assert.ThrowsAsync<IOException>(() => poller.PollOnceAsync(CancellationToken.None));
 

@@ -65,7 +65,8 @@ public sealed class CommitFenceTests
     [Fact]
     public void A_failed_write_fails_the_commits_waiting_for_a_sync_at_once()
     {
-        var inner = new FailingStream();
+        var inner = new BreakingStream();
+        inner.Break();
         using var fence = new CommitFence(inner, syncCommitsOnly: true);
         var before = fence.ConfirmsWritten;
         Assert.Throws<IOException>(() => fence.Write(Page(confirms: true)));
@@ -73,11 +74,6 @@ public sealed class CommitFenceTests
         var e = Assert.Throws<IOException>(() => fence.WaitSynced(before, 1, TimeSpan.FromMinutes(10)));
         Assert.Contains("EIO", e.Message);
         Assert.Throws<IOException>(() => fence.Flush());
-    }
-
-    private sealed class FailingStream : MemoryStream
-    {
-        public override void Write(byte[] buffer, int offset, int count) => throw new IOException("EIO");
     }
 
     [Fact]

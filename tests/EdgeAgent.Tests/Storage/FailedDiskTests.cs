@@ -14,28 +14,6 @@ namespace EdgeMeter.Agent.Tests.Storage;
 /// </summary>
 public sealed class FailedDiskTests
 {
-    /// <summary>A disk that breaks after a number of writes, then refuses every write and sync.</summary>
-    private sealed class BreakingStream : MemoryStream
-    {
-        private int _writesLeft = int.MaxValue;
-
-        /// <summary>Breaks after <paramref name="writes"/> more writes.</summary>
-        public void BreakAfter(int writes) => Volatile.Write(ref _writesLeft, writes);
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            if (Interlocked.Decrement(ref _writesLeft) < 0)
-                throw new IOException("EIO");
-            base.Write(buffer, offset, count);
-        }
-
-        public override void Flush()
-        {
-            if (Volatile.Read(ref _writesLeft) < 0)
-                throw new IOException("EIO");
-        }
-    }
-
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
