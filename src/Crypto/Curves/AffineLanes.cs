@@ -102,12 +102,21 @@ internal static class AffineLanes
             if (!alone[l])
                 continue;
             var acc = JacobianPoint.Infinity;
-            for (int s = 0; s < counts[l]; s++)
-            {
-                Read(a, b, codes[l * stride + s], out var px, out var py);
-                acc = JacobianPoint.AddAffine(acc, px, py);
-            }
+            AddJacobian(ref acc, a, b, codes.Slice(l * stride, counts[l]));
             finite[l] = acc.TryToAffine(out x[l], out y[l]);
+        }
+    }
+
+    /// <summary>
+    /// acc + the points <paramref name="codes"/> of tables <paramref name="a"/> and <paramref name="b"/>, one Jacobian
+    /// mixed addition each: every case (a doubling, the point at infinity) handled, no shared inversion.
+    /// </summary>
+    public static void AddJacobian(ref JacobianPoint acc, ReadOnlySpan<ulong> a, ReadOnlySpan<ulong> b, ReadOnlySpan<int> codes)
+    {
+        foreach (int code in codes)
+        {
+            Read(a, b, code, out var px, out var py);
+            acc = JacobianPoint.AddAffine(acc, px, py);
         }
     }
 

@@ -96,13 +96,7 @@ internal static class FixedBaseMultiplier
     {
         Span<int> codes = stackalloc int[MaxDigits];
         int count = Recode(k, windowBits, 0, codes);
-        foreach (int code in codes[..count])
-        {
-            var e = table.Slice(code & ~AffineLanes.Negated, EntryWords);
-            var x = new FieldElement(e[0], e[1], e[2], e[3]);
-            var y = new FieldElement(e[4], e[5], e[6], e[7]);
-            acc = JacobianPoint.AddAffine(acc, x, code < 0 ? FieldElement.Negate(y) : y);
-        }
+        AffineLanes.AddJacobian(ref acc, table, default, codes[..count]);
     }
 
     /// <summary>k·G as affine coordinates, for 0 &lt; k &lt; n. Same instructions and memory accesses for every k.</summary>
