@@ -11,9 +11,6 @@ namespace EdgeMeter.Agent.Ledger;
 /// <summary>A device's position on the development ledger.</summary>
 internal sealed record DeviceState(string Device, ulong Sequence, byte[] Digest, long Accepted, decimal Balance);
 
-/// <summary>One accepted record as the ledger keeps it.</summary>
-internal sealed record LedgerRecord(string Device, ulong Sequence, byte[] Digest, string TxId, long Block);
-
 /// <summary>Per-device summary for <c>ledger --dump</c>, computed from the stored records themselves.</summary>
 internal sealed record DeviceSummary(string Device, long Accepted, ulong Lowest, ulong Highest, IReadOnlyList<ulong> Gaps, IReadOnlyList<ulong> Duplicates, decimal Balance)
 {
@@ -38,6 +35,12 @@ internal sealed record ClaimRow(string Device, string Month, bool Final, string 
 /// through <see cref="BsonDocument"/>. One block per accepted transaction, committed together with the records and
 /// the device state, so a crash never leaves a block without its records or the reverse.
 /// </summary>
+/// <remarks>
+/// A block's records are kept as spans: one document per up to <see cref="SpanMaxRecords"/> consecutive accepted
+/// records of one device, keyed by the device and the span's last sequence number. One record per document cost an
+/// insert into the id index's skip list per record, a quarter of a day's backlog drain, and allocated most of what the
+/// drain allocated.
+/// </remarks>
 internal sealed class LedgerStore : IDisposable
 {
     public const string FileName = "ledger.db";
@@ -55,7 +58,7 @@ internal sealed class LedgerStore : IDisposable
     private readonly CommitFence _data;
     private readonly CommitFence _log;
     private readonly ILiteCollection<BsonDocument> _devices;
-    private readonly ILiteCollection<BsonDocument> _records;
+    private readonly ILiteCollection<BsonDocument> _spans;
     private readonly ILiteCollection<BsonDocument> _blocks;
     private readonly ILiteCollection<BsonDocument> _claims;
     private readonly ILiteCollection<BsonDocument> _operator;
@@ -70,12 +73,18 @@ internal sealed class LedgerStore : IDisposable
         _log = CommitFence.OpenFile(Path.Combine(dataDirectory, LogFileName), syncCommitsOnly: true);
         _db = CommitFence.OpenDatabase(_data, _log);
         _devices = _db.GetCollection("devices");
-        _records = _db.GetCollection("records");
+        if (_db.CollectionExists("records"))
+        {
+            CommitFence.CloseDatabase(_db, _data, _log);
+            throw new InvalidDataException(
+                $"{Path.Combine(dataDirectory, FileName)} keeps one record per document, the format before record spans: move the ledger directory away to start a new development ledger");
+        }
+        _spans = _db.GetCollection("spans");
         _blocks = _db.GetCollection("blocks");
         _claims = _db.GetCollection("claims");
         _operator = _db.GetCollection("operator");
-        // No index on the device: a device's records are one _id range (RecordId), and every insert into a second
-        // index of 86,400 equal 42-character keys cost as much as the signature checks of a day's backlog.
+        // No index on the device: a device's spans are one _id range (RecordId), and every insert into a second
+        // index of equal 42-character keys cost as much as the signature checks.
         Height = _blocks.Count() == 0 ? 0 : _blocks.Max("_id").AsInt64;
         var last = Height == 0 ? null : _blocks.FindById(Height);
         LastBlockHash = last?["hash"].AsBinary ?? new byte[32];
@@ -94,8 +103,23 @@ internal sealed class LedgerStore : IDisposable
     }
 
     /// <summary>The digest the ledger holds for a device's sequence number, or null.</summary>
-    public byte[]? GetDigest(string device, ulong sequence) =>
-        _records.FindById(RecordId(device, sequence))?["h"].AsBinary;
+    public byte[]? GetDigest(string device, ulong sequence) => HeldDigests(device)(sequence);
+
+    /// <summary>
+    /// The digests the ledger holds for a device's sequence numbers (null where it holds none), looked up through the
+    /// last span read: a re-sent transaction's records are looked up one by one, and they share a span or two.
+    /// </summary>
+    public Func<ulong, byte[]?> HeldDigests(string device)
+    {
+        var prefix = DevicePrefix(device);
+        BsonDocument? span = null;
+        return sequence =>
+        {
+            if (span is null || sequence < (ulong)span["from"].AsInt64 || sequence > SpanLast(span))
+                span = Spans(prefix, sequence).FirstOrDefault();
+            return span is null ? null : RecordIn(span, sequence)?["h"].AsBinary;
+        };
+    }
 
     /// <summary>Appends a block holding <paramref name="accepted"/> and moves the device state, in one transaction.</summary>
     /// <param name="txId">The transaction's id.</param>
@@ -116,26 +140,40 @@ internal sealed class LedgerStore : IDisposable
         Durably(() =>
         {
             var prefix = DevicePrefix(newState.Device);
-            _records.InsertBulk(accepted.Select(a =>
+            // The chain rules never accept a sequence number twice; the store does not either.
+            if (Spans(prefix, accepted[0].Sequence).FirstOrDefault() is { } held)
+                throw new InvalidOperationException($"{newState.Device}: the ledger already holds records from seq {held["from"].AsInt64} through {SpanLast(held)}; seq {accepted[0].Sequence} cannot be appended");
+            for (var start = 0; start < accepted.Count; start += SpanMaxRecords)
             {
-                var record = content?.Invoke(a.Sequence);
-                var doc = new BsonDocument
+                var count = Math.Min(SpanMaxRecords, accepted.Count - start);
+                var records = new BsonArray(new List<BsonValue>(count));
+                for (var i = start; i < start + count; i++)
                 {
-                    ["_id"] = RecordId(prefix, a.Sequence),
-                    ["seq"] = (long)a.Sequence,
-                    ["h"] = a.Digest,
-                    ["b"] = height,
-                    ["msg"] = record is null ? BsonValue.Null : MessageJson(record),
-                };
-                if (record is GapRecord gap)
-                {
-                    doc["k"] = "gap";
-                    doc["from"] = (long)gap.FromSequence;
-                    doc["to"] = (long)gap.ToSequence;
-                    doc["reason"] = (int)gap.Reason;
+                    var (sequence, digest) = accepted[i];
+                    var record = content?.Invoke(sequence);
+                    var doc = new BsonDocument
+                    {
+                        ["s"] = (long)sequence,
+                        ["h"] = digest,
+                        ["msg"] = record is null ? BsonValue.Null : MessageJson(record),
+                    };
+                    if (record is GapRecord gap)
+                    {
+                        doc["k"] = "gap";
+                        doc["from"] = (long)gap.FromSequence;
+                        doc["to"] = (long)gap.ToSequence;
+                        doc["reason"] = (int)gap.Reason;
+                    }
+                    records.Add(doc);
                 }
-                return doc;
-            }), accepted.Count);
+                _spans.Insert(new BsonDocument
+                {
+                    ["_id"] = RecordId(prefix, accepted[start + count - 1].Sequence),
+                    ["from"] = (long)accepted[start].Sequence,
+                    ["b"] = height,
+                    ["recs"] = records,
+                });
+            }
             _blocks.Insert(new BsonDocument
             {
                 ["_id"] = height,
@@ -159,39 +197,73 @@ internal sealed class LedgerStore : IDisposable
     public IReadOnlyList<ReadingRecord> ReadReadings(string device, ulong first, ulong last) => [.. StreamReadings(device, first, last)];
 
     /// <summary>
-    /// The device's readings with sequence numbers in [first, last], in sequence order (the order of the (device, seq)
-    /// key), one at a time: a claim's recomputation over a month of readings holds one reading at a time, not the month.
+    /// The device's readings with sequence numbers in [first, last], in sequence order, one at a time: a claim's
+    /// recomputation over a month of readings holds one span at a time, not the month.
     /// </summary>
-    /// <remarks>
-    /// One query per <see cref="StreamPage"/> records, not one for the range: a LiteDB 5.0.20 query keeps every page
-    /// it read until it ends, and its cache then keeps that many buffers for good, so one query over a month of
-    /// readings (the demo claims every 5 s) grew the ledger by the month's pages.
-    /// </remarks>
     public IEnumerable<ReadingRecord> StreamReadings(string device, ulong first, ulong last)
     {
-        var prefix = DevicePrefix(device);
-        for (var from = first; from <= last;)
+        foreach (var span in Spans(DevicePrefix(device), first))
         {
-            var page = _records.Find(LiteQuery.Between("_id", RecordId(prefix, from), RecordId(prefix, last)), 0, StreamPage).ToList();
-            if (page.Count == 0)
-                yield break;
-            foreach (var doc in page)
+            foreach (var item in span["recs"].AsArray)
             {
-                if (doc["msg"].IsBinary && !IsGap(doc))
+                var record = item.AsDocument;
+                var sequence = (ulong)record["s"].AsInt64;
+                if (sequence > last)
+                    yield break;
+                if (sequence >= first && record["msg"].IsBinary && !IsGap(record))
                 {
-                    using var json = System.Text.Json.JsonDocument.Parse(doc["msg"].AsBinary);
+                    using var json = System.Text.Json.JsonDocument.Parse(record["msg"].AsBinary);
                     yield return ReadingJson.ReadMessage(json.RootElement);
                 }
             }
-            var through = (ulong)page[^1]["seq"].AsInt64;
-            if (page.Count < StreamPage || through >= last)
-                yield break;
-            from = through + 1;
         }
     }
 
-    /// <summary>Records per query in <see cref="StreamReadings"/>.</summary>
-    internal const int StreamPage = 256;
+    /// <summary>Most records in one span document (a transaction of more is kept in several).</summary>
+    internal const int SpanMaxRecords = 1000;
+
+    /// <summary>
+    /// A device's spans from the one holding <paramref name="from"/> (or the first after it) on, in order, read one
+    /// query per span: a LiteDB 5.0.20 query keeps every page it read until it ends, and its cache then keeps that
+    /// many buffers for good, so one query over a month of records grew the ledger by the month's pages.
+    /// </summary>
+    private IEnumerable<BsonDocument> Spans(byte[] prefix, ulong from)
+    {
+        var end = RecordId(prefix, ulong.MaxValue);
+        while (true)
+        {
+            var span = _spans.Find(LiteQuery.Between("_id", RecordId(prefix, from), end), 0, 1).FirstOrDefault();
+            if (span is null)
+                yield break;
+            yield return span;
+            var last = SpanLast(span);
+            if (last == ulong.MaxValue)
+                yield break;
+            from = last + 1;
+        }
+    }
+
+    /// <summary>A span's last sequence number: the end of its <c>_id</c>.</summary>
+    private static ulong SpanLast(BsonDocument span) => System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(span["_id"].AsBinary.AsSpan(^8));
+
+    /// <summary>The record a span holds for <paramref name="sequence"/>, or null (its records are in sequence order).</summary>
+    private static BsonDocument? RecordIn(BsonDocument span, ulong sequence)
+    {
+        var records = span["recs"].AsArray;
+        int lo = 0, hi = records.Count - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            var at = (ulong)records[mid]["s"].AsInt64;
+            if (at == sequence)
+                return records[mid].AsDocument;
+            if (at < sequence)
+                lo = mid + 1;
+            else
+                hi = mid - 1;
+        }
+        return null;
+    }
 
     /// <summary>The claim the ledger holds for a device and month, or null.</summary>
     public ClaimRow? GetClaim(string device, string month) => _claims.FindById(device + ":" + month) is { } d ? ClaimOf(d) : null;
@@ -291,10 +363,10 @@ internal sealed class LedgerStore : IDisposable
         foreach (var dev in _devices.FindAll())
         {
             var device = dev["_id"].AsString;
-            var docs = _records.Find(LiteQuery.Between("_id", RecordId(device, 0), RecordId(device, ulong.MaxValue))).ToList();
-            var seqs = docs.Select(r => (ulong)r["seq"].AsInt64).OrderBy(s => s).ToList();
-            var declared = docs.Where(IsGap)
-                .Select(d => new LedgerGap((ulong)d["seq"].AsInt64, (ulong)d["from"].AsInt64, (ulong)d["to"].AsInt64, (GapReason)d["reason"].AsInt32))
+            var records = Spans(DevicePrefix(device), 0).SelectMany(span => span["recs"].AsArray.Select(r => r.AsDocument)).ToList();
+            var seqs = records.Select(r => (ulong)r["s"].AsInt64).OrderBy(s => s).ToList();
+            var declared = records.Where(IsGap)
+                .Select(d => new LedgerGap((ulong)d["s"].AsInt64, (ulong)d["from"].AsInt64, (ulong)d["to"].AsInt64, (GapReason)d["reason"].AsInt32))
                 .OrderBy(g => g.Sequence).ToList();
             var gaps = new List<ulong>();
             var dups = new List<ulong>();
@@ -331,8 +403,9 @@ internal sealed class LedgerStore : IDisposable
     public void Dispose() => CommitFence.CloseDatabase(_db, _data, _log);
 
     /// <summary>
-    /// A record's <c>_id</c>: the device prefix and the sequence number big-endian, so that the binary order of the ids
-    /// is by device, then by sequence, and a device's records are one id range. Binary keys are compared bytewise;
+    /// A span's <c>_id</c> (with its last sequence number): the device prefix and the sequence number big-endian, so
+    /// that the binary order of the ids is by device, then by sequence, and a device's spans are one id range, the
+    /// span holding a sequence number the first at or after its id. Binary keys are compared bytewise;
     /// the earlier 63-character text ids were compared case-insensitively per character and cost a sixth of a drain.
     /// </summary>
     private static BsonValue RecordId(ReadOnlySpan<byte> devicePrefix, ulong sequence)
@@ -342,8 +415,6 @@ internal sealed class LedgerStore : IDisposable
         System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(id.AsSpan(devicePrefix.Length), sequence);
         return id;
     }
-
-    private static BsonValue RecordId(string device, ulong sequence) => RecordId(DevicePrefix(device), sequence);
 
     /// <summary>
     /// 20 and the 20 address bytes for a device address (0x and 40 lower-case hex digits, as topics carry it); otherwise 0 and the name's UTF-8 bytes

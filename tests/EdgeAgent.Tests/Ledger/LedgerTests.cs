@@ -57,22 +57,24 @@ public sealed class LedgerTests
     }
 
     [Fact]
-    public async Task Readings_stream_back_in_order_across_the_store_s_query_pages_and_within_any_range()
+    public async Task Readings_stream_back_in_order_across_spans_and_blocks_and_within_any_range()
     {
         using var dir = new TempDir();
         var signer = Records.Signer(dir.Path);
         using var store = new RecordStore(dir.File("agent"));
-        var signed = store.Append(Records.Drafts(3 * LedgerStore.StreamPage + 17), signer);
+        var signed = store.Append(Records.Drafts(2 * LedgerStore.SpanMaxRecords + 117), signer);
+        // Blocks of 300, then one of 1,517 records: kept in two spans, the first ending mid-block.
         await using (var ledger = new DevLedger(new MqttOptions { Broker = "mqtt://127.0.0.1:1" }, dir.File("ledger"), 31337, NullLogger<DevLedger>.Instance))
         {
-            foreach (var chunk in signed.Chunk(300))
+            foreach (var chunk in new[] { signed.Take(300), signed.Skip(300).Take(300), signed.Skip(600) })
             {
-                var (receipt, _) = ledger.HandleTransaction(signer.Key.Address, TransactionCodec.Encode(TransactionCodec.Create(signer.Key.Address, 31337, chunk)));
+                var (receipt, _) = ledger.HandleTransaction(signer.Key.Address, TransactionCodec.Encode(TransactionCodec.Create(signer.Key.Address, 31337, [.. chunk])));
                 Assert.True(receipt.Accepted, receipt.Reason);
             }
         }
         using var ledgerStore = new LedgerStore(dir.File("ledger"));
-        foreach (var (first, last) in new (ulong, ulong)[] { (1, (ulong)signed.Count), (1, LedgerStore.StreamPage), (200, 2 * LedgerStore.StreamPage + 1), (700, 5000), (5000, 6000) })
+        var spanEnd = 600UL + LedgerStore.SpanMaxRecords;
+        foreach (var (first, last) in new (ulong, ulong)[] { (1, (ulong)signed.Count), (1, 300), (300, 301), (299, 601), (spanEnd, spanEnd + 1), (200, 1800), (2000, 6000), (5000, 6000), (0, 0) })
         {
             var expected = signed.Select(r => (ReadingRecord)r.Record).Where(r => r.Sequence >= first && r.Sequence <= last)
                 .Select(r => (r.Sequence, r.Value, r.GatewayTimeMs, Convert.ToHexString(r.PrevHash.Span))).ToList();
@@ -80,6 +82,13 @@ public sealed class LedgerTests
                 .Select(r => (r.Sequence, r.Value, r.GatewayTimeMs, Convert.ToHexString(r.PrevHash.Span))).ToList();
             Assert.Equal(expected, read);
         }
+        // Every held digest is found, in any order of lookups, and nothing past the head or before seq 1.
+        var held = ledgerStore.HeldDigests(signer.Key.Address);
+        foreach (var r in signed.Reverse().Concat(signed.Where((_, i) => i % 7 == 0)))
+            Assert.Equal(Convert.ToHexString(r.Digest.Span), Convert.ToHexString(held(r.Record.Sequence)!));
+        Assert.Null(held(0));
+        Assert.Null(held((ulong)signed.Count + 1));
+        Assert.Null(ledgerStore.GetDigest("0x" + new string('0', 40), 1));
     }
 
     [Fact]
@@ -103,6 +112,52 @@ public sealed class LedgerTests
         Assert.Equal(15, summary.Accepted);
         Assert.Empty(summary.Duplicates);
         Assert.Equal(2, f.Ledger.Height);
+    }
+
+    [Fact]
+    public void A_resent_transaction_longer_than_a_span_is_all_duplicates_and_changes_nothing()
+    {
+        using var f = new Fixture();
+        var records = f.Sign(LedgerStore.SpanMaxRecords + 50);
+        var tx = f.Tx(records);
+
+        var first = f.Ledger.HandleTransaction(f.Device, tx).Receipt;
+        var again = f.Ledger.HandleTransaction(f.Device, tx).Receipt;
+        // The last record re-signed with another value in the re-send: a conflict with the record held in the second
+        // span, not a duplicate.
+        var other = f.Signer.Sign((ReadingRecord)records[^1].Record with { Value = 7 });
+        var forged = f.Tx([.. records.SkipLast(1), other]);
+
+        Assert.True(first.Accepted && again.Accepted, again.Reason);
+        Assert.Equal((ulong)records.Count, again.AcceptedThrough);
+        Assert.Equal(-1, again.Block);
+        var conflict = f.Ledger.HandleTransaction(f.Device, forged).Receipt;
+        Assert.False(conflict.Accepted);
+        Assert.Contains($"seq {records.Count}", conflict.Reason);
+        var summary = Assert.Single(f.Ledger.Summarise());
+        Assert.Equal(records.Count, summary.Accepted);
+        Assert.Equal(((ulong)1, (ulong)records.Count), (summary.Lowest, summary.Highest));
+        Assert.Empty(summary.Gaps);
+        Assert.Equal(1, f.Ledger.Height);
+    }
+
+    [Fact]
+    public void A_ledger_file_of_the_format_before_spans_stops_with_one_line_naming_it()
+    {
+        using var dir = new TempDir();
+        var data = dir.File("ledger");
+        Directory.CreateDirectory(data);
+        using (var db = new LiteDB.LiteDatabase(Path.Combine(data, LedgerStore.FileName)))
+            db.GetCollection("records").Insert(new LiteDB.BsonDocument { ["_id"] = new byte[] { 1 }, ["seq"] = 1L });
+
+        var e = Assert.Throws<InvalidDataException>(() => new LedgerStore(data));
+
+        Assert.Contains(Path.Combine(data, LedgerStore.FileName), e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+        // The store let go of the file: it can be moved away and a new ledger started in its place.
+        Directory.Move(data, data + ".old");
+        using var fresh = new LedgerStore(data);
+        Assert.Equal(0, fresh.Height);
     }
 
     [Fact]
