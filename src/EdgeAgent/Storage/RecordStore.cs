@@ -42,6 +42,8 @@ internal sealed class RecordStore : IDisposable
     /// <summary>Until when (monotonic ms) signing waits for the ledger's head; 0: it does not wait.</summary>
     private long _holdUntilMs;
     private TaskCompletionSource _released = Released();
+    /// <summary>The block <see cref="ReadRange"/> read last, as the disk holds it (<see cref="WriteBlocks"/> drops it); null in a read-only handle.</summary>
+    private BsonDocument? _lastRead;
 
     /// <summary>Opens (or creates) the database in <paramref name="dataDirectory"/>; the store owns the LiteDB handle.</summary>
     public RecordStore(string dataDirectory)
@@ -250,7 +252,7 @@ internal sealed class RecordStore : IDisposable
             });
             try
             {
-                Durably(1, () => _records.Insert(RecordBlocks.ToDocument([gap])));
+                WriteBlocks(() => _records.Insert(RecordBlocks.ToDocument([gap])));
             }
             catch (IOException)
             {
@@ -337,7 +339,7 @@ internal sealed class RecordStore : IDisposable
             // last block, so a commit touches as few pages as LiteDB allows.
             try
             {
-                Durably(1, () => _records.Insert(RecordBlocks.ToDocument(signed)));
+                WriteBlocks(() => _records.Insert(RecordBlocks.ToDocument(signed)));
             }
             catch (IOException)
             {
@@ -382,18 +384,13 @@ internal sealed class RecordStore : IDisposable
             return [];
         lock (_gate)
         {
-            // The block that holds `from` starts at or before it: the greatest first-sequence not above it.
-            var start = _records.Query()
-                .Where(LiteQuery.AtMost("_id", (long)Math.Min(from, long.MaxValue)))
-                .OrderByDescending("_id")
-                .Limit(1)
-                .FirstOrDefault();
-            var fromId = start is null ? (long)Math.Min(from, long.MaxValue) : start["_id"].AsInt64;
             var result = new List<SignedReading>();
-            foreach (var block in _records.Find(LiteQuery.AtLeast("_id", fromId)))
+            foreach (var block in BlocksFrom(from))
             {
                 if (RecordBlocks.First(block) > to)
                     break;
+                if (!IsReadOnly)
+                    _lastRead = block;
                 foreach (var r in RecordBlocks.FromDocument(block, from))
                 {
                     if (r.Record.Sequence < from || r.Record.Sequence > to)
@@ -405,6 +402,37 @@ internal sealed class RecordStore : IDisposable
             }
             return result;
         }
+    }
+
+    /// <summary>
+    /// The blocks from the one that holds <paramref name="from"/> on, in order; that one from <see cref="_lastRead"/>
+    /// when it is the block read last (the uplink reads a backlog block a batch at a time, and a receipt's reconcile
+    /// reads the record its batch ended with), each loaded once.
+    /// </summary>
+    private IEnumerable<BsonDocument> BlocksFrom(ulong from)
+    {
+        var fromId = (long)Math.Min(from, long.MaxValue);
+        // The block that holds `from` starts at or before it: the greatest first-sequence not above it.
+        var start = _lastRead is { } last && RecordBlocks.First(last) <= from && from <= RecordBlocks.Last(last)
+            ? last
+            : _records.Query().Where(LiteQuery.AtMost("_id", fromId)).OrderByDescending("_id").Limit(1).FirstOrDefault();
+        if (start is not null)
+        {
+            yield return start;
+            fromId = start["_id"].AsInt64 + 1;
+        }
+        foreach (var block in _records.Find(LiteQuery.AtLeast("_id", fromId)))
+            yield return block;
+    }
+
+    /// <summary>
+    /// Writes to the blocks in one synced commit. Blocks never change once committed; the one <see cref="ReadRange"/>
+    /// keeps is dropped all the same before any write to them, so it is always one the disk holds.
+    /// </summary>
+    private T WriteBlocks<T>(Func<T> write)
+    {
+        _lastRead = null;
+        return Durably(1, write);
     }
 
     /// <summary>
@@ -511,7 +539,7 @@ internal sealed class RecordStore : IDisposable
                 pruned += block["n"].AsInt32;
             }
             foreach (var id in doomed)
-                Durably(1, () => _records.Delete(id));
+                WriteBlocks(() => _records.Delete(id));
             return pruned;
         }
     }

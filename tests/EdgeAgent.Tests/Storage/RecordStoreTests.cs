@@ -99,6 +99,31 @@ public sealed class RecordStoreTests
     }
 
     [Fact]
+    public void Reads_from_the_block_read_last_go_on_into_later_commits_and_never_return_a_pruned_block()
+    {
+        using var dir = new TempDir();
+        var signer = Records.Signer(dir.Path);
+        using var store = new RecordStore(dir.Path);
+        store.Append(Records.Drafts(6), signer);
+        store.Append(Records.Drafts(4, firstValue: 2000), signer);
+
+        // Batch by batch through the first block and on into the second, as the uplink reads a backlog.
+        Assert.Equal([3UL, 4], store.ReadRange(3, 4).Select(r => r.Record.Sequence));
+        Assert.Equal([5UL, 6, 7], store.ReadPending(4, 3).Select(r => r.Record.Sequence));
+        Assert.Equal([8UL, 9, 10], store.ReadRange(8, 100).Select(r => r.Record.Sequence));
+        // A commit after the block read last is read too.
+        var more = store.Append(Records.Drafts(3, firstValue: 3000), signer);
+        Assert.Equal([9UL, 10, 11, 12, 13], store.ReadRange(9, 100).Select(r => r.Record.Sequence));
+        Assert.Equal(more.Select(r => Convert.ToHexString(r.Signature.Span)), store.ReadRange(11, 13).Select(r => Convert.ToHexString(r.Signature.Span)));
+        // The first block read last, then pruned: it is gone from reads as from the disk.
+        store.Confirm(6);
+        Assert.Equal([2UL], store.ReadRange(2, 2).Select(r => r.Record.Sequence));
+        Assert.Equal(6, store.PruneConfirmed(long.MaxValue, 1000));
+        Assert.Empty(store.ReadRange(1, 6));
+        Assert.Equal([7UL, 8], store.ReadRange(2, 8).Select(r => r.Record.Sequence));
+    }
+
+    [Fact]
     public void Pruning_deletes_only_confirmed_records_a_whole_commit_at_a_time()
     {
         using var dir = new TempDir();
