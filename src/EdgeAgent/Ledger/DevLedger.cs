@@ -234,8 +234,14 @@ internal sealed partial class DevLedger : IAsyncDisposable
         return PublishAsync(Topics.Balance(device), SignedEnvelope.Create(message, _key), retain: true);
     }
 
-    /// <summary>A transaction decoded and its signatures checked (or why it could not be decoded), before the chain rules.</summary>
-    internal sealed record PreparedTransaction(Transaction? Tx, SignatureCheck? Signatures, string? DecodeError);
+    /// <summary>
+    /// A transaction decoded, its signatures checked and its records laid out as the store keeps them (or why it could
+    /// not be decoded), before the chain rules.
+    /// </summary>
+    internal sealed record PreparedTransaction(Transaction? Tx, SignatureCheck? Signatures, string? DecodeError)
+    {
+        public IReadOnlyDictionary<ulong, KeptRecord> Content { get; init; } = new Dictionary<ulong, KeptRecord>();
+    }
 
     /// <summary>Decodes a transaction and checks its signatures: what needs neither the store nor the chain head.</summary>
     internal PreparedTransaction Prepare(string device, byte[] payload)
@@ -243,7 +249,10 @@ internal sealed partial class DevLedger : IAsyncDisposable
         try
         {
             var tx = TransactionCodec.Decode(payload);
-            return new PreparedTransaction(tx, TransactionValidator.CheckSignatures(tx, device, _chainId, _signers), null);
+            var content = new Dictionary<ulong, KeptRecord>(tx.Records.Count);
+            foreach (var r in tx.Records)
+                content.TryAdd(r.Record.Sequence, new KeptRecord(r.Record, LedgerStore.MessageJson(r.Record)));
+            return new PreparedTransaction(tx, TransactionValidator.CheckSignatures(tx, device, _chainId, _signers), null) { Content = content };
         }
         catch (FormatException ex)
         {
@@ -277,9 +286,7 @@ internal sealed partial class DevLedger : IAsyncDisposable
                     Digest = result.Accepted[^1].Digest,
                     Accepted = state.Accepted + result.Accepted.Count,
                 };
-                var bySequence = tx.Records.ToDictionary(r => r.Record.Sequence, r => r.Record);
-                block = _store.AppendBlock(tx.Id, state, result.Accepted, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-                    seq => bySequence.GetValueOrDefault(seq));
+                block = _store.AppendBlock(tx.Id, state, result.Accepted, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), prepared.Content);
             }
             if (result.Rejection is not null)
                 LogRejected(tx.Id, device, result.Rejection);

@@ -11,6 +11,9 @@ namespace EdgeMeter.Agent.Ledger;
 /// <summary>A device's position on the development ledger.</summary>
 internal sealed record DeviceState(string Device, ulong Sequence, byte[] Digest, long Accepted, decimal Balance);
 
+/// <summary>A record as the ledger keeps it with its block: the record and its message's UTF-8 JSON (<see cref="LedgerStore.MessageJson"/>).</summary>
+internal sealed record KeptRecord(ChainRecord Record, byte[] Message);
+
 /// <summary>Per-device summary for <c>ledger --dump</c>, computed from the stored records themselves.</summary>
 internal sealed record DeviceSummary(string Device, long Accepted, ulong Lowest, ulong Highest, IReadOnlyList<ulong> Gaps, IReadOnlyList<ulong> Duplicates, decimal Balance)
 {
@@ -126,8 +129,8 @@ internal sealed class LedgerStore : IDisposable
     /// <param name="newState">The device state after it.</param>
     /// <param name="accepted">Sequence numbers and digests of the accepted records.</param>
     /// <param name="timeMs">Block time.</param>
-    /// <param name="content">The accepted records themselves, kept so that claims can be recomputed from them.</param>
-    public long AppendBlock(string txId, DeviceState newState, IReadOnlyList<(ulong Sequence, byte[] Digest)> accepted, long timeMs, Func<ulong, ChainRecord?>? content = null)
+    /// <param name="content">The accepted records themselves by sequence number, kept so that claims can be recomputed from them.</param>
+    public long AppendBlock(string txId, DeviceState newState, IReadOnlyList<(ulong Sequence, byte[] Digest)> accepted, long timeMs, IReadOnlyDictionary<ulong, KeptRecord>? content = null)
     {
         var height = Height + 1;
         var sha = new Sha256();
@@ -150,14 +153,14 @@ internal sealed class LedgerStore : IDisposable
                 for (var i = start; i < start + count; i++)
                 {
                     var (sequence, digest) = accepted[i];
-                    var record = content?.Invoke(sequence);
+                    var kept = content?.GetValueOrDefault(sequence);
                     var doc = new BsonDocument
                     {
                         ["s"] = (long)sequence,
                         ["h"] = digest,
-                        ["msg"] = record is null ? BsonValue.Null : MessageJson(record),
+                        ["msg"] = kept is null ? BsonValue.Null : kept.Message,
                     };
-                    if (record is GapRecord gap)
+                    if (kept?.Record is GapRecord gap)
                     {
                         doc["k"] = "gap";
                         doc["from"] = (long)gap.FromSequence;
@@ -348,8 +351,8 @@ internal sealed class LedgerStore : IDisposable
 
     private static bool IsGap(BsonDocument doc) => doc["k"] is { IsString: true } k && k.AsString == "gap";
 
-    // The message's UTF-8 JSON as it is stored (binary: no conversion to and from UTF-16 per record).
-    private static byte[] MessageJson(ChainRecord record)
+    /// <summary>The message's UTF-8 JSON as it is stored (binary: no conversion to and from UTF-16 per record).</summary>
+    public static byte[] MessageJson(ChainRecord record)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
         using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
