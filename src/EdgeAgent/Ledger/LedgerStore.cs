@@ -225,24 +225,35 @@ internal sealed class LedgerStore : IDisposable
     /// <summary>Most records in one span document (a transaction of more is kept in several).</summary>
     internal const int SpanMaxRecords = 1000;
 
+    /// <summary>Records per query in <see cref="Spans"/>, about: as many small spans as hold this many, or one large one.</summary>
+    internal const int StreamPage = 256;
+
     /// <summary>
-    /// A device's spans from the one holding <paramref name="from"/> (or the first after it) on, in order, read one
-    /// query per span: a LiteDB 5.0.20 query keeps every page it read until it ends, and its cache then keeps that
-    /// many buffers for good, so one query over a month of records grew the ledger by the month's pages.
+    /// A device's spans from the one holding <paramref name="from"/> (or the first after it) on, in order, about
+    /// <see cref="StreamPage"/> records per query, not one query for the range: a LiteDB 5.0.20 query keeps every page
+    /// it read until it ends, and its cache then keeps that many buffers for good, so one query over a month of
+    /// records grew the ledger by the month's pages. The first query reads one span.
     /// </summary>
     private IEnumerable<BsonDocument> Spans(byte[] prefix, ulong from)
     {
         var end = RecordId(prefix, ulong.MaxValue);
+        var take = 1;
         while (true)
         {
-            var span = _spans.Find(LiteQuery.Between("_id", RecordId(prefix, from), end), 0, 1).FirstOrDefault();
-            if (span is null)
+            var page = _spans.Find(LiteQuery.Between("_id", RecordId(prefix, from), end), 0, take).ToList();
+            var records = 0;
+            foreach (var span in page)
+            {
+                records += span["recs"].AsArray.Count;
+                yield return span;
+            }
+            if (page.Count < take)
                 yield break;
-            yield return span;
-            var last = SpanLast(span);
+            var last = SpanLast(page[^1]);
             if (last == ulong.MaxValue)
                 yield break;
             from = last + 1;
+            take = Math.Clamp(StreamPage * page.Count / Math.Max(records, 1), 1, StreamPage);
         }
     }
 

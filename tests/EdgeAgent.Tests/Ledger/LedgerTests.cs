@@ -63,10 +63,11 @@ public sealed class LedgerTests
         var signer = Records.Signer(dir.Path);
         using var store = new RecordStore(dir.File("agent"));
         var signed = store.Append(Records.Drafts(2 * LedgerStore.SpanMaxRecords + 117), signer);
-        // Blocks of 300, then one of 1,517 records: kept in two spans, the first ending mid-block.
+        // Blocks of 3 (many spans per query), of 300 (one span and more per query), then one of 1,517 records: kept
+        // in two spans, the first ending mid-block.
         await using (var ledger = new DevLedger(new MqttOptions { Broker = "mqtt://127.0.0.1:1" }, dir.File("ledger"), 31337, NullLogger<DevLedger>.Instance))
         {
-            foreach (var chunk in new[] { signed.Take(300), signed.Skip(300).Take(300), signed.Skip(600) })
+            foreach (var chunk in signed.Take(300).Chunk(3).Append(signed.Skip(300).Take(300)).Append(signed.Skip(600)))
             {
                 var (receipt, _) = ledger.HandleTransaction(signer.Key.Address, TransactionCodec.Encode(TransactionCodec.Create(signer.Key.Address, 31337, [.. chunk])));
                 Assert.True(receipt.Accepted, receipt.Reason);
@@ -74,7 +75,7 @@ public sealed class LedgerTests
         }
         using var ledgerStore = new LedgerStore(dir.File("ledger"));
         var spanEnd = 600UL + LedgerStore.SpanMaxRecords;
-        foreach (var (first, last) in new (ulong, ulong)[] { (1, (ulong)signed.Count), (1, 300), (300, 301), (299, 601), (spanEnd, spanEnd + 1), (200, 1800), (2000, 6000), (5000, 6000), (0, 0) })
+        foreach (var (first, last) in new (ulong, ulong)[] { (1, (ulong)signed.Count), (1, 300), (2, 2), (3, 4), (300, 301), (299, 601), (spanEnd, spanEnd + 1), (200, 1800), (2000, 6000), (5000, 6000), (0, 0) })
         {
             var expected = signed.Select(r => (ReadingRecord)r.Record).Where(r => r.Sequence >= first && r.Sequence <= last)
                 .Select(r => (r.Sequence, r.Value, r.GatewayTimeMs, Convert.ToHexString(r.PrevHash.Span))).ToList();
