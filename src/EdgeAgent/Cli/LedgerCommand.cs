@@ -30,7 +30,7 @@ internal static class LedgerCommand
             {
                 if (!File.Exists(Path.Combine(dir, LedgerStore.FileName)))
                     throw new CliException($"--data: no ledger in {dir}", ExitCodes.BadInput);
-                using var store = new LedgerStore(dir);
+                using var store = AtData(() => new LedgerStore(dir));
                 Print(store.Summarise(), store.Height, result.GetValue(json));
                 return ExitCodes.Ok;
             }
@@ -40,7 +40,7 @@ internal static class LedgerCommand
             var op = result.GetValue(operatorAddress);
             if (op is not null && !EdgeMeter.Crypto.Keys.EthereumAddress.TryParse(op, stackalloc byte[20]))
                 throw new CliException($"--operator: must be 0x and 40 hex digits (got '{op}')", ExitCodes.BadInput);
-            var ledger = new DevLedger(options, dir, result.GetValue(chainId), loggers.CreateLogger<DevLedger>(), op);
+            var ledger = AtData(() => new DevLedger(options, dir, result.GetValue(chainId), loggers.CreateLogger<DevLedger>(), op));
             await using (ledger.ConfigureAwait(false))
             {
                 await ledger.RunAsync(ct).ConfigureAwait(false);
@@ -48,6 +48,19 @@ internal static class LedgerCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>Opens what lives in the ledger's data directory: a file there the ledger cannot take is bad input, named by <c>--data</c>.</summary>
+    private static T AtData<T>(Func<T> open)
+    {
+        try
+        {
+            return open();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CliException($"--data: {e.Message}", ExitCodes.BadInput);
+        }
     }
 
     private static void Print(IReadOnlyList<DeviceSummary> devices, long height, bool json)

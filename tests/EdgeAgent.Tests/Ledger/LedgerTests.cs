@@ -143,25 +143,6 @@ public sealed class LedgerTests
     }
 
     [Fact]
-    public void A_ledger_file_of_the_format_before_spans_stops_with_one_line_naming_it()
-    {
-        using var dir = new TempDir();
-        var data = dir.File("ledger");
-        Directory.CreateDirectory(data);
-        using (var db = new LiteDB.LiteDatabase(Path.Combine(data, LedgerStore.FileName)))
-            db.GetCollection("records").Insert(new LiteDB.BsonDocument { ["_id"] = new byte[] { 1 }, ["seq"] = 1L });
-
-        var e = Assert.Throws<InvalidDataException>(() => new LedgerStore(data));
-
-        Assert.Contains(Path.Combine(data, LedgerStore.FileName), e.Message);
-        Assert.DoesNotContain('\n', e.Message);
-        // The store let go of the file: it can be moved away and a new ledger started in its place.
-        Directory.Move(data, data + ".old");
-        using var fresh = new LedgerStore(data);
-        Assert.Equal(0, fresh.Height);
-    }
-
-    [Fact]
     public void A_gap_is_rejected_and_the_receipt_says_where_the_ledger_stands()
     {
         using var f = new Fixture();
