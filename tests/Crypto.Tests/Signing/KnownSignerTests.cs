@@ -126,6 +126,55 @@ public class KnownSignerTests
     }
 
     [Fact]
+    public void Only_the_devices_that_sent_a_backlog_last_keep_a_wide_table_and_every_device_verifies_the_same_with_or_without_one()
+    {
+        var keys = Enumerable.Range(0, 3).Select(i => FileDeviceKey.FromSecret(TestRecords.Secret((byte)(0x40 + i)))).ToArray();
+        try
+        {
+            var cache = new KnownSigners(capacity: 8, wideTableCapacity: 2);
+
+            // Batches of 64: each builds its device's wide table; the first device's goes when the third one's is built.
+            var signers = keys.Select(k => VerifyBatchOf(k, cache, 64)).ToArray();
+            Assert.Equal([false, true, true], signers.Select(s => s.HasWideTable));
+            // A short batch does not build one.
+            Assert.Same(signers[0], VerifyBatchOf(keys[0], cache, 10));
+            Assert.False(signers[0].HasWideTable);
+            // A backlog again: the first device builds its table again, and the second, the oldest now, lets its go.
+            Assert.Same(signers[0], VerifyBatchOf(keys[0], cache, 64));
+            Assert.Equal([true, false, true], signers.Select(s => s.HasWideTable));
+            Assert.Equal(3, cache.Count);
+        }
+        finally
+        {
+            foreach (var k in keys)
+                k.Dispose();
+        }
+
+        // A batch of n signatures by the key, one of them checked over another digest: exactly that one fails.
+        static KnownSigner VerifyBatchOf(FileDeviceKey key, KnownSigners cache, int n)
+        {
+            var digests = new byte[n][];
+            var signatures = new ReadOnlyMemory<byte>[n];
+            for (var i = 0; i < n; i++)
+            {
+                digests[i] = new byte[32];
+                Random.Shared.NextBytes(digests[i]);
+                var signature = new byte[65];
+                key.SignDigest(digests[i], signature);
+                signatures[i] = signature;
+            }
+            var signer = cache.GetOrRecover(key.Address, digests[0], signatures[0].Span);
+            Assert.NotNull(signer);
+            var bad = n / 2;
+            digests[bad][0] ^= 1;
+            var ok = new bool[n];
+            signer.VerifyBatch(digests, signatures, ok);
+            Assert.Equal(Enumerable.Range(0, n).Select(i => i != bad), ok);
+            return signer;
+        }
+    }
+
+    [Fact]
     public void Verification_allocates_zero_bytes()
     {
         using var key = FileDeviceKey.FromSecret(TestRecords.Secret(0x36));
