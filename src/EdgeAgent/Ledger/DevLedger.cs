@@ -276,7 +276,7 @@ internal sealed partial class DevLedger : IAsyncDisposable
                 return (new Receipt("?", false, state.Sequence, -1, prepared.DecodeError) { HeadDigest = HeadDigestOf(state) }, null);
             }
 
-            var result = TransactionValidator.Validate(tx, device, _chainId, state.Sequence, state.Digest, seq => _store.GetDigest(device, seq), prepared.Signatures!);
+            var result = TransactionValidator.Validate(tx, device, _chainId, state.Sequence, state.Digest, _store.HeldDigests(device), prepared.Signatures!);
             long block = -1;
             if (result.Accepted.Count > 0)
             {
