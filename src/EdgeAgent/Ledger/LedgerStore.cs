@@ -73,7 +73,7 @@ internal sealed class LedgerStore : IDisposable
         // claim verdict is on the medium before the ledger answers for it, and a transaction costs one fsync, not one
         // per page.
         _data = CommitFence.OpenFile(Path.Combine(dataDirectory, FileName));
-        _log = CommitFence.OpenFile(Path.Combine(dataDirectory, LogFileName), syncCommitsOnly: true);
+        _log = CommitFence.OpenFile(Path.Combine(dataDirectory, LogFileName), isLog: true);
         _db = CommitFence.OpenDatabase(_data, _log);
         _devices = _db.GetCollection("devices");
         if (_db.CollectionExists("records"))

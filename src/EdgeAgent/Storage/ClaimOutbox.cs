@@ -40,7 +40,7 @@ internal sealed class ClaimOutbox : IDisposable
         // As the record store: LiteDB on our own streams, so that a write returns only once its commit is synced
         // (Storage/CommitFence.cs). A month's claim that was "stored" must survive a power cut right after.
         _data = CommitFence.OpenFile(System.IO.Path.Combine(dataDirectory, FileName));
-        _log = CommitFence.OpenFile(System.IO.Path.Combine(dataDirectory, LogFileName), syncCommitsOnly: true);
+        _log = CommitFence.OpenFile(System.IO.Path.Combine(dataDirectory, LogFileName), isLog: true);
         _db = CommitFence.OpenDatabase(_data, _log);
         _claims = _db.GetCollection("claims");
     }

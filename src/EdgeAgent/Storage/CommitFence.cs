@@ -17,13 +17,24 @@ namespace EdgeMeter.Agent.Storage;
 /// data file goes through the same class, for that fsync. A failed sync fails every commit waiting for it, and every
 /// later one: after a failed fsync Linux may drop the dirty pages, so no later sync can vouch for them.
 /// <para>
-/// A log opened with <c>syncCommitsOnly</c> syncs only what a commit needs. LiteDB's writer flushes whenever its
-/// queue runs dry, and a committing thread feeds that queue a page at a time, so a 500-record transaction was about
-/// 55 fsyncs (9,500 for a day's backlog in the ledger, a fifth of the drain's processor time in the hypervisor's
-/// I/O path). Pages of a transaction whose confirming page is not yet written need not be on the medium: LiteDB's
-/// recovery drops a transaction without it. So a flush with nothing written since the last sync but such pages does
-/// nothing, and the flush after the confirming page syncs the whole transaction (fsync covers every earlier write).
-/// A size change, or a write that is not one whole page, is synced as before.
+/// A log (<c>isLog</c>) is written so that a commit reaches the medium whole or not at all, with two syncs:
+/// <list type="number">
+/// <item>Pages before a transaction's confirming page are not synced on their own. LiteDB's writer flushes whenever
+/// its queue runs dry, and a committing thread feeds that queue a page at a time, so a 500-record transaction was about
+/// 55 fsyncs (9,500 for a day's backlog in the ledger, a fifth of the drain's processor time in the hypervisor's I/O
+/// path). A flush with nothing written since the last sync but such pages does nothing.</item>
+/// <item>The confirming page is written with its flag clear, synced together with every page before it (a barrier),
+/// then its first 512-byte sector is written again with the flag set and synced at the commit's flush. A drive writes
+/// a sector whole or not at all, but neither a page of several sectors nor the pages of a transaction in order:
+/// written in one go, a cut could leave the confirming header on the medium without the rest, and LiteDB's recovery
+/// restores whatever pages of a confirmed transaction it finds, so a commit came back in part (found on cutfs, where a
+/// torn write keeps a prefix of the page: the restarted agent's appends then failed LiteDB's own checks, "stored slot
+/// must be same as called", "get only index below highest index").</item>
+/// <item>A size change (a checkpoint empties the log) is synced at once. LiteDB numbers transactions from 1 again
+/// after a checkpoint; had the emptying not reached the medium, a new transaction's page written over the old log
+/// would join the old, confirmed transaction of the same number.</item>
+/// </list>
+/// A write that is not one whole page is synced at the next flush.
 /// </para>
 /// </remarks>
 internal sealed class CommitFence : Stream
@@ -31,6 +42,8 @@ internal sealed class CommitFence : Stream
     /// <summary>LiteDB's page size and the offset of the "confirmed" byte in its page header (5.0.x).</summary>
     private const int PageSize = 8192;
     private const int ConfirmedOffset = 18;
+    /// <summary>The unit a drive writes whole or not at all; LiteDB's page header (id, type, transaction, flag) is inside it.</summary>
+    private const int SectorSize = 512;
 
     private readonly Stream _inner;
     private readonly object _gate = new(); // Monitor.Wait/PulseAll, which System.Threading.Lock does not offer
@@ -41,16 +54,18 @@ internal sealed class CommitFence : Stream
     /// <summary>The LiteDB engine on this file, kept for the life of the process once the file fails (<see cref="FaultedEngines"/>).</summary>
     private LiteEngine? _engine;
     private bool _faulted;
-    private readonly bool _syncCommitsOnly;
-    /// <summary>Written since the last sync: a confirming page, a size change, or a write that is not a whole page.</summary>
+    private readonly bool _isLog;
+    /// <summary>Written since the last sync: a confirming page, or a write that is not a whole page.</summary>
     private bool _syncNeeded;
+    /// <summary>The confirming page with its flag clear (LiteDB's writer is one thread; its buffer is shared with readers).</summary>
+    private byte[]? _unconfirmed;
 
     /// <param name="inner">The file (owned: disposed with this stream).</param>
-    /// <param name="syncCommitsOnly">For LiteDB's log: a flush syncs only when a commit needs it (see the remarks).</param>
-    public CommitFence(Stream inner, bool syncCommitsOnly = false)
+    /// <param name="isLog">LiteDB's log: commits written and synced as the remarks say; otherwise every flush syncs.</param>
+    public CommitFence(Stream inner, bool isLog = false)
     {
         _inner = inner;
-        _syncCommitsOnly = syncCommitsOnly;
+        _isLog = isLog;
     }
 
     /// <summary>
@@ -59,7 +74,7 @@ internal sealed class CommitFence : Stream
     /// commit's fsync covers the file's data, not its name). Every time, not only on creation: a process killed
     /// between creating the file and that sync leaves a file whose name a later power cut could still take.
     /// </summary>
-    public static CommitFence OpenFile(string path, bool syncCommitsOnly = false)
+    public static CommitFence OpenFile(string path, bool isLog = false)
     {
         var stream = new FileStream(path, new FileStreamOptions
         {
@@ -79,7 +94,7 @@ internal sealed class CommitFence : Stream
             stream.Dispose();
             throw;
         }
-        return new CommitFence(stream, syncCommitsOnly);
+        return new CommitFence(stream, isLog);
     }
 
     /// <summary>
@@ -237,9 +252,13 @@ internal sealed class CommitFence : Stream
 
     public override void Write(byte[] buffer, int offset, int count)
     {
+        bool confirms = count == PageSize && buffer[offset + ConfirmedOffset] != 0;
         try
         {
-            _inner.Write(buffer, offset, count);
+            if (confirms && _isLog)
+                WriteConfirming(buffer, offset);
+            else
+                _inner.Write(buffer, offset, count);
         }
         catch (IOException e)
         {
@@ -247,7 +266,6 @@ internal sealed class CommitFence : Stream
             Faulted(e, writing: true);
             throw;
         }
-        bool confirms = count == PageSize && buffer[offset + ConfirmedOffset] != 0;
         if (confirms || count != PageSize)
         {
             lock (_gate)
@@ -259,14 +277,39 @@ internal sealed class CommitFence : Stream
         }
     }
 
-    /// <summary>The sync: fsync for a file, the inner stream's own flush otherwise.</summary>
+    /// <summary>
+    /// A transaction's last page: with its flag clear, then a sync (the barrier: the transaction's other pages are on
+    /// the medium), then its first sector with the flag, which the commit's flush syncs. The position ends after the page.
+    /// </summary>
+    private void WriteConfirming(byte[] buffer, int offset)
+    {
+        var at = _inner.Position;
+        var page = _unconfirmed ??= new byte[PageSize];
+        Buffer.BlockCopy(buffer, offset, page, 0, PageSize);
+        page[ConfirmedOffset] = 0;
+        _inner.Write(page, 0, PageSize);
+        Sync();
+        _inner.Position = at;
+        _inner.Write(buffer, offset, SectorSize);
+        _inner.Position = at + PageSize;
+    }
+
+    /// <summary>The sync: fsync for a file, the inner stream's own flush otherwise; a log skips it when no commit needs it.</summary>
     public override void Flush()
+    {
+        lock (_gate)
+        {
+            if (_isLog && !_syncNeeded && _syncFailed is null)
+                return;
+        }
+        Sync();
+    }
+
+    private void Sync()
     {
         long covered;
         lock (_gate)
         {
-            if (_syncCommitsOnly && !_syncNeeded && _syncFailed is null)
-                return;
             covered = _confirmsWritten;
             _syncNeeded = false;
         }
@@ -304,8 +347,11 @@ internal sealed class CommitFence : Stream
             Faulted(e, writing: true);
             throw;
         }
-        lock (_gate)
-            _syncNeeded = true;
+        if (_isLog)
+            Sync();
+        else
+            lock (_gate)
+                _syncNeeded = true;
     }
 
     protected override void Dispose(bool disposing)

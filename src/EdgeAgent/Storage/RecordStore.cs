@@ -64,7 +64,7 @@ internal sealed class RecordStore : IDisposable
             AtomicFile.CreateDirectory(dataDirectory);
             // Our own streams under LiteDB (same files, same names as it would use): commits wait for their sync.
             _data = CommitFence.OpenFile(Path);
-            _log = CommitFence.OpenFile(System.IO.Path.Combine(dataDirectory, LogFileName), syncCommitsOnly: true);
+            _log = CommitFence.OpenFile(System.IO.Path.Combine(dataDirectory, LogFileName), isLog: true);
             _db = CommitFence.OpenDatabase(_data, _log);
         }
         _records = _db.GetCollection(RecordsCollection);
@@ -81,7 +81,7 @@ internal sealed class RecordStore : IDisposable
     {
         Path = ":stream:";
         _data = new CommitFence(data);
-        _log = new CommitFence(log, syncCommitsOnly: true);
+        _log = new CommitFence(log, isLog: true);
         _db = CommitFence.OpenDatabase(_data, _log);
         _records = _db.GetCollection(RecordsCollection);
         _meta = _db.GetCollection(MetaCollection);

@@ -7,9 +7,10 @@ namespace EdgeMeter.Agent.Tests.Storage.PowerCut;
 /// <see cref="Stream.Flush()"/>, which is what LiteDB calls where it would call <c>FileStream.Flush(true)</c>, and the
 /// file and directory syncs of <see cref="IFileMedium.WriteAtomic"/>) makes it durable. A directory entry (a rename, a
 /// new file) is durable only after the directory is synced. At the cut, set as the n-th mutating operation from now,
-/// that operation is torn (part of it lands in the volatile copy) and every thread that touches the disk from then on
-/// stops for good, as a process without power does: no error handler, no finalizer, no dispose runs.
-/// <see cref="Reboot"/> throws away everything not synced.
+/// that operation is torn and every thread that touches the disk from then on stops for good, as a process without
+/// power does: no error handler, no finalizer, no dispose runs. <see cref="Reboot"/> throws away everything not synced,
+/// but for a torn write: a prefix of it in whole 512-byte sectors of the file (possibly none) reached the medium, as a
+/// drive writes a sector whole or not at all but a page of several sectors in part.
 /// </summary>
 internal sealed class CutDisk : IFileMedium
 {
@@ -123,7 +124,7 @@ internal sealed class CutDisk : IFileMedium
             Step(name + " create temp");
             var inode = NewInode(mode);
             _current[temp] = inode;
-            Step(name + " write", torn: n => inode.Current.Write(bytes, 0, Math.Min(n, bytes.Length)), size: bytes.Length);
+            Step(name + " write", torn: n => inode.Tear(0, bytes.AsSpan(0, Math.Min(n, bytes.Length))), size: bytes.Length);
             inode.Current.Write(bytes);
             inode.Dirty = true;
             Step(name + " sync");
@@ -211,6 +212,8 @@ internal sealed class CutDisk : IFileMedium
 
     private sealed class Inode(UnixFileMode mode)
     {
+        private const int Sector = 512;
+
         private byte[] _durable = [];
 
         public UnixFileMode Mode { get; } = mode;
@@ -223,6 +226,20 @@ internal sealed class CutDisk : IFileMedium
         {
             _durable = Current.ToArray();
             Dirty = false;
+        }
+
+        /// <summary>
+        /// A write the power cut short: of <paramref name="started"/> (the bytes it got to), the whole sectors of the file
+        /// reach the medium, the sector it was in does not.
+        /// </summary>
+        public void Tear(long at, ReadOnlySpan<byte> started)
+        {
+            var keep = (int)Math.Max(0, (at + started.Length) / Sector * Sector - at);
+            if (keep == 0)
+                return;
+            if (_durable.Length < at + keep)
+                Array.Resize(ref _durable, (int)(at + keep));
+            started[..keep].CopyTo(_durable.AsSpan((int)at));
         }
 
         public void Revert()
@@ -276,12 +293,7 @@ internal sealed class CutDisk : IFileMedium
             {
                 var at = _position;
                 ThrowIfDead();
-                disk.Step(name + " write", torn: n =>
-                {
-                    // A torn page: its first n bytes reached the volatile copy before the power went.
-                    inode.Current.Position = at;
-                    inode.Current.Write(buffer, offset, n);
-                }, size: count);
+                disk.Step(name + " write", torn: n => inode.Tear(at, buffer.AsSpan(offset, n)), size: count);
                 inode.Current.Position = _position;
                 inode.Current.Write(buffer, offset, count);
                 inode.Dirty = true;

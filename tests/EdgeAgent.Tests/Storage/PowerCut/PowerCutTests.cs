@@ -52,6 +52,80 @@ public sealed class PowerCutTests(ITestOutputHelper output)
         Assert.Equal(signed.Select(r => r.Digest.ToArray()), reopened.ReadRange(1, 3).Select(r => r.Digest.ToArray()));
     }
 
+    /// <summary>
+    /// A cut at every write and sync of one commit, on stores of random histories (blocks filled in part or whole, a
+    /// checkpoint just done, LiteDB's transaction numbers started again at 1, or not), each torn write leaving a
+    /// different number of its sectors on the medium: the store comes back without the commit (it never returned) and
+    /// goes on appending, checkpointing and reopening with one unbroken chain.
+    /// </summary>
+    [Fact]
+    public void A_cut_at_every_write_of_a_commit_torn_anywhere_leaves_the_commit_out_and_the_store_appending()
+    {
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 800), io);
+        using var dir = new TempDir();
+        var signer = Records.Signer(dir.Path);
+        var random = new Random(20261202);
+        var cuts = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var scenario = 0; scenario < 40; scenario++)
+        {
+            var history = Enumerable.Range(0, random.Next(1, 30)).Select(_ => (Size: random.Next(1, 60), Checkpoint: random.Next(7) == 0)).ToList();
+            var checkpointFirst = random.Next(2) == 0;
+            var size = random.Next(1, 60);
+            var held = (ulong)history.Sum(h => h.Size);
+            for (var step = 1; ; step++)
+            {
+                var disk = new CutDisk(1000 * scenario + step);
+                var store = new RecordStore(disk.Open(DataPath), disk.Open(LogPath));
+                Abandoned.Add(store); // never disposed: left as a dead process leaves it
+                var value = 1000L;
+                foreach (var (count, checkpoint) in history)
+                {
+                    store.Append(Records.Drafts(count, value), signer);
+                    value += 10 * count;
+                    if (checkpoint)
+                        store.Checkpoint();
+                }
+                if (checkpointFirst)
+                    store.Checkpoint();
+                var before = store.ReadRange(1, held).Select(r => r.Digest.ToArray()).ToList();
+                disk.CutAfter(step);
+                RunUntilDoneOrCut(disk, () => store.Append(Records.Drafts(size, value), signer));
+                if (!disk.Crashed)
+                {
+                    // The commit takes fewer steps than this: each of them was cut in the rounds before.
+                    disk.CutNow("the commit done"); // the cut is still armed
+                    break;
+                }
+                var cut = disk.Cuts[^1];
+                cuts[cut] = cuts.GetValueOrDefault(cut) + 1;
+                disk.Reboot();
+
+                var context = $"scenario {scenario} ({history.Count} commits before, checkpoint first {checkpointFirst}), {size} records cut at step {step} ({cut})";
+                using (var reopened = new RecordStore(disk.Open(DataPath), disk.Open(LogPath)))
+                {
+                    Assert.True(reopened.Head.Sequence == held, $"{context}: head {reopened.Head.Sequence}, {held} held");
+                    Assert.Equal(before, reopened.ReadRange(1, held).Select(r => r.Digest.ToArray()));
+                    // The store goes on: appends around a checkpoint.
+                    reopened.Append(Records.Drafts(size, value), signer);
+                    reopened.Checkpoint();
+                    reopened.Append(Records.Drafts(40, value + 10_000), signer);
+                    Assert.Equal(held + (ulong)size + 40, reopened.Head.Sequence);
+                }
+                disk.CutNow("checked");
+                disk.Reboot();
+                using var again = new RecordStore(disk.Open(DataPath), disk.Open(LogPath));
+                var all = again.ReadRange(1, ulong.MaxValue);
+                Assert.Equal(Enumerable.Range(1, (int)held + size + 40).Select(i => (ulong)i), all.Select(r => r.Record.Sequence));
+                Assert.Equal(before, all.Take((int)held).Select(r => r.Digest.ToArray()));
+                for (var i = 1; i < all.Count; i++)
+                    Assert.Equal(all[i - 1].Digest.ToArray(), all[i].Record.PrevHash.ToArray());
+            }
+        }
+        output.WriteLine(string.Join(", ", cuts.Select(c => $"{c.Key} {c.Value}")));
+        Assert.True(cuts.GetValueOrDefault("edgemeter-log.db write") > 100 && cuts.GetValueOrDefault("edgemeter-log.db sync") >= 40);
+    }
+
     [Fact]
     public void A_cut_at_any_step_of_key_creation_leaves_no_key_or_the_whole_key_never_a_torn_one()
     {
