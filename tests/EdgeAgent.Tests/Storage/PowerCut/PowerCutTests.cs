@@ -52,11 +52,15 @@ public sealed class PowerCutTests(ITestOutputHelper output)
         Assert.Equal(signed.Select(r => r.Digest.ToArray()), reopened.ReadRange(1, 3).Select(r => r.Digest.ToArray()));
     }
 
+    /// <summary>Appends after a restart: small ones take LiteDB's free-page lists, which a commit restored in part had left wrong.</summary>
+    private static readonly int[] After = [1, 2, 3, 5, 8, 13, 21];
+
     /// <summary>
     /// A cut at every write and sync of one commit, on stores of random histories (blocks filled in part or whole, a
     /// checkpoint just done, LiteDB's transaction numbers started again at 1, or not), each torn write leaving a
     /// different number of its sectors on the medium: the store comes back without the commit (it never returned) and
-    /// goes on appending, checkpointing and reopening with one unbroken chain.
+    /// goes on appending, checkpointing and reopening with one unbroken chain. With the confirming page written in one
+    /// go (before 2026-12-02) it failed: "invalid segment position in index footer" on an append after the restart.
     /// </summary>
     [Fact]
     public void A_cut_at_every_write_of_a_commit_torn_anywhere_leaves_the_commit_out_and_the_store_appending()
@@ -69,9 +73,9 @@ public sealed class PowerCutTests(ITestOutputHelper output)
         var cuts = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var scenario = 0; scenario < 40; scenario++)
         {
-            var history = Enumerable.Range(0, random.Next(1, 30)).Select(_ => (Size: random.Next(1, 60), Checkpoint: random.Next(7) == 0)).ToList();
+            var history = Enumerable.Range(0, random.Next(1, 30)).Select(_ => (Size: random.Next(2) == 0 ? random.Next(1, 5) : random.Next(1, 60), Checkpoint: random.Next(7) == 0)).ToList();
             var checkpointFirst = random.Next(2) == 0;
-            var size = random.Next(1, 60);
+            var size = random.Next(2) == 0 ? random.Next(1, 5) : random.Next(1, 60);
             var held = (ulong)history.Sum(h => h.Size);
             for (var step = 1; ; step++)
             {
@@ -106,17 +110,18 @@ public sealed class PowerCutTests(ITestOutputHelper output)
                 {
                     Assert.True(reopened.Head.Sequence == held, $"{context}: head {reopened.Head.Sequence}, {held} held");
                     Assert.Equal(before, reopened.ReadRange(1, held).Select(r => r.Digest.ToArray()));
-                    // The store goes on: appends around a checkpoint.
-                    reopened.Append(Records.Drafts(size, value), signer);
+                    // The store goes on: appends of every size around a checkpoint.
+                    foreach (var n in After)
+                        reopened.Append(Records.Drafts(n, value += 10 * n), signer);
                     reopened.Checkpoint();
                     reopened.Append(Records.Drafts(40, value + 10_000), signer);
-                    Assert.Equal(held + (ulong)size + 40, reopened.Head.Sequence);
+                    Assert.Equal(held + (ulong)After.Sum() + 40, reopened.Head.Sequence);
                 }
                 disk.CutNow("checked");
                 disk.Reboot();
                 using var again = new RecordStore(disk.Open(DataPath), disk.Open(LogPath));
                 var all = again.ReadRange(1, ulong.MaxValue);
-                Assert.Equal(Enumerable.Range(1, (int)held + size + 40).Select(i => (ulong)i), all.Select(r => r.Record.Sequence));
+                Assert.Equal(Enumerable.Range(1, (int)held + After.Sum() + 40).Select(i => (ulong)i), all.Select(r => r.Record.Sequence));
                 Assert.Equal(before, all.Take((int)held).Select(r => r.Digest.ToArray()));
                 for (var i = 1; i < all.Count; i++)
                     Assert.Equal(all[i - 1].Digest.ToArray(), all[i].Record.PrevHash.ToArray());
