@@ -70,8 +70,8 @@ internal sealed class LedgerStore : IDisposable
     {
         AtomicFile.CreateDirectory(dataDirectory);
         // The agent's streams under LiteDB (Storage/CommitFence.cs), same files and names as LiteDB's own: a block or
-        // claim verdict is on the medium before the ledger answers for it, and a transaction costs one fsync, not one
-        // per page.
+        // claim verdict is on the medium before the ledger answers for it, whole or not at all, and a transaction costs two
+        // fsyncs, not one per page.
         _data = CommitFence.OpenFile(Path.Combine(dataDirectory, FileName));
         _log = CommitFence.OpenFile(Path.Combine(dataDirectory, LogFileName), isLog: true);
         _db = CommitFence.OpenDatabase(_data, _log);
