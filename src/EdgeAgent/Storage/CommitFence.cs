@@ -55,7 +55,7 @@ internal sealed class CommitFence : Stream
     private LiteEngine? _engine;
     private bool _faulted;
     private readonly bool _isLog;
-    /// <summary>Written since the last sync: a confirming page, or a write that is not a whole page.</summary>
+    /// <summary>Written since the last sync: a confirming page, or a write that is not a whole page (read for a log only).</summary>
     private bool _syncNeeded;
     /// <summary>The confirming page with its flag clear (LiteDB's writer is one thread; its buffer is shared with readers).</summary>
     private byte[]? _unconfirmed;
@@ -347,11 +347,9 @@ internal sealed class CommitFence : Stream
             Faulted(e, writing: true);
             throw;
         }
+        // A log's emptying is synced before any page is written over it (the remarks); a data file syncs at every flush.
         if (_isLog)
             Sync();
-        else
-            lock (_gate)
-                _syncNeeded = true;
     }
 
     protected override void Dispose(bool disposing)
